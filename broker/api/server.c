@@ -1,0 +1,606 @@
+/*
+ * HTTPS server (see server.h and call.h). evhttp parses HTTP/1.1 and keeps
+ * connections alive; each connection is an OpenSSL bufferevent. A request
+ * becomes a struct api_call that lives until its one reply, even when the
+ * client goes away first (the connection's close callback marks it dead).
+ */
+#include "api/server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include "api/call.h"
+#include "api/codec.h"
+#include "core/job.h"
+#include "engine.h"
+#include "util/log.h"
+
+struct api_server {
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *listener;
+	SSL_CTX *tls;
+	struct engine *engine;
+	bool dev_auth;
+	int inflight;
+};
+
+struct api_call {
+	struct api_server *srv;
+	struct evhttp_request *req; /* NULL once the client is gone */
+	struct evhttp_connection *evcon;
+	struct caller caller;
+	api_handler_fn *handler;
+	char path_id[32];
+	struct evkeyvalq query;
+	uint8_t *body;
+	size_t body_len;
+	const char *method_name;
+	char path[128];
+};
+
+/* ---- routes ---------------------------------------------------------------- */
+
+enum route_kind { R_PUBLIC, R_AUTH };
+
+struct route {
+	const char *pattern; /* "/v1/jobs/{id}" style, {id} matches one segment */
+	enum evhttp_cmd_type method;
+	api_handler_fn *handler;
+	enum route_kind kind;
+};
+
+static void healthz(struct api_call *call)
+{
+	api_reply_text(call, 200, "ok\n");
+}
+
+static void readyz(struct api_call *call)
+{
+	if (engine_ready(call->srv->engine))
+		api_reply_text(call, 200, "ready\n");
+	else
+		api_reply_text(call, 503, "not ready: waiting for Postgres\n");
+}
+
+static const struct route routes[] = {
+	{ "/v1/jobs", EVHTTP_REQ_POST, api_jobs_submit, R_AUTH },
+	{ "/v1/jobs", EVHTTP_REQ_GET, api_jobs_list, R_AUTH },
+	{ "/v1/jobs/{id}", EVHTTP_REQ_GET, api_jobs_get, R_AUTH },
+	{ "/v1/jobs/{id}:cancel", EVHTTP_REQ_POST, api_jobs_cancel, R_AUTH },
+	{ "/v1/blocks", EVHTTP_REQ_GET, api_blocks_list, R_AUTH },
+	{ "/v1/whoami", EVHTTP_REQ_GET, api_whoami, R_AUTH },
+	{ "/healthz", EVHTTP_REQ_GET, healthz, R_PUBLIC },
+	{ "/readyz", EVHTTP_REQ_GET, readyz, R_PUBLIC },
+};
+
+/* Matches path against pattern; {id} takes one segment up to '/' or ':'. */
+static bool route_match(const char *pattern, const char *path, char *id, size_t id_size)
+{
+	const char *brace = strstr(pattern, "{id}");
+	size_t prefix, n;
+	const char *rest;
+
+	if (!brace)
+		return strcmp(pattern, path) == 0;
+	prefix = (size_t)(brace - pattern);
+	if (strncmp(pattern, path, prefix) != 0)
+		return false;
+	rest = path + prefix;
+	n = strcspn(rest, "/:");
+	if (n == 0 || n >= id_size || strcmp(rest + n, brace + 4) != 0)
+		return false;
+	memcpy(id, rest, n);
+	id[n] = '\0';
+	return true;
+}
+
+static const char *method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_HEAD: return "HEAD";
+	case EVHTTP_REQ_PUT: return "PUT";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
+	case EVHTTP_REQ_TRACE: return "TRACE";
+	case EVHTTP_REQ_CONNECT: return "CONNECT";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	}
+	return "?";
+}
+
+/* ---- calls ----------------------------------------------------------------- */
+
+static void call_gone(struct evhttp_connection *evcon, void *arg)
+{
+	struct api_call *call = arg;
+
+	call->req = NULL;
+	call->evcon = NULL;
+}
+
+static void call_free(struct api_call *call)
+{
+	if (call->evcon)
+		evhttp_connection_set_closecb(call->evcon, NULL, NULL);
+	evhttp_clear_headers(&call->query);
+	free(call->body);
+	call->srv->inflight--;
+	free(call);
+}
+
+struct engine *api_call_engine(const struct api_call *call)
+{
+	return call->srv->engine;
+}
+
+const struct caller *api_call_caller(const struct api_call *call)
+{
+	return &call->caller;
+}
+
+const uint8_t *api_call_body(const struct api_call *call, size_t *len)
+{
+	*len = call->body_len;
+	return call->body;
+}
+
+const char *api_call_path_id(const struct api_call *call)
+{
+	return call->path_id;
+}
+
+const char *api_call_query(const struct api_call *call, const char *name)
+{
+	return evhttp_find_header(&call->query, name);
+}
+
+static int status_of(enum cbq_err code)
+{
+	switch (code) {
+	case CBQ_OK: return 200;
+	case CBQ_ERR_INVALID: return 400;
+	case CBQ_ERR_UNAUTHENTICATED: return 401;
+	case CBQ_ERR_FORBIDDEN: return 403;
+	case CBQ_ERR_NOT_FOUND: return 404;
+	case CBQ_ERR_CONFLICT: return 409;
+	case CBQ_ERR_TOO_LARGE: return 413;
+	case CBQ_ERR_UNAVAILABLE: return 503;
+	case CBQ_ERR_INTERNAL: return 500;
+	}
+	return 500;
+}
+
+static void send_reply(struct api_call *call, int status, const char *ctype, const void *data,
+		 size_t len)
+{
+	struct evhttp_request *req = call->req;
+	struct evbuffer *buf;
+	char who[80];
+
+	if (req) {
+		evhttp_connection_set_closecb(call->evcon, NULL, NULL);
+		call->evcon = NULL;
+		buf = evbuffer_new();
+		if (buf && len)
+			evbuffer_add(buf, data, len);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
+		evhttp_send_reply(req, status, NULL, buf);
+		if (buf)
+			evbuffer_free(buf);
+	}
+	cbq_log(status >= 500 ? CBQ_LOG_WARN : CBQ_LOG_DEBUG, "http_request",
+		"method=%s path=%s status=%d account=%s%s", call->method_name,
+		cbq_log_quote(who, sizeof(who), call->path), status,
+		call->caller.account_id[0] ? call->caller.account_id : "-",
+		req ? "" : " client=gone");
+	call_free(call);
+}
+
+void api_reply_pb(struct api_call *call, int status, const ProtobufCMessage *msg)
+{
+	size_t len = protobuf_c_message_get_packed_size(msg);
+	uint8_t *data = malloc(len ? len : 1);
+
+	if (!data)
+		abort();
+	protobuf_c_message_pack(msg, data);
+	send_reply(call, status, "application/x-protobuf", data, len);
+	free(data);
+}
+
+void api_reply_error(struct api_call *call, const struct cbq_error *err)
+{
+	Cbq__V1__Error pb;
+
+	api_error_to_pb(err, &pb);
+	api_reply_pb(call, status_of(err->code), &pb.base);
+}
+
+void api_reply_text(struct api_call *call, int status, const char *text)
+{
+	send_reply(call, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+/* ---- authentication ---------------------------------------------------------- */
+
+/* The account a verified client certificate names: its CN, or a SAN, that
+ * is 12 digits. */
+static bool cert_account(X509 *cert, char *account, size_t size)
+{
+	char cn[256];
+	GENERAL_NAMES *sans;
+	bool found = false;
+
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
+				      sizeof(cn)) > 0 &&
+	    cbq_is_account_id(cn)) {
+		snprintf(account, size, "%s", cn);
+		return true;
+	}
+	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && !found; i++) {
+		const GENERAL_NAME *gn = sk_GENERAL_NAME_value(sans, i);
+		const ASN1_IA5STRING *s = NULL;
+		if (gn->type == GEN_DNS)
+			s = gn->d.dNSName;
+		else if (gn->type == GEN_URI)
+			s = gn->d.uniformResourceIdentifier;
+		else if (gn->type == GEN_EMAIL)
+			s = gn->d.rfc822Name;
+		if (s && s->length == 12) {
+			char v[13];
+			memcpy(v, s->data, 12);
+			v[12] = '\0';
+			if (cbq_is_account_id(v)) {
+				snprintf(account, size, "%s", v);
+				found = true;
+			}
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	return found;
+}
+
+static enum cbq_err authenticate_transport(struct api_call *call, struct cbq_error *err)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(call->evcon);
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+	struct caller *c = &call->caller;
+	const char *dev;
+
+	if (cert) {
+		char subject[200];
+		if (SSL_get_verify_result(ssl) != X509_V_OK)
+			return cbq_fail(err, CBQ_ERR_UNAUTHENTICATED, NULL,
+					"client certificate not trusted");
+		if (!cert_account(cert, c->account_id, sizeof(c->account_id)))
+			return cbq_fail(err, CBQ_ERR_UNAUTHENTICATED, NULL,
+					"client certificate names no 12-digit account in its CN "
+					"or subject alternative names");
+		X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof(subject));
+		snprintf(c->principal, sizeof(c->principal), "mtls:%s", subject);
+		c->auth_method = "mtls";
+		return CBQ_OK;
+	}
+	dev = evhttp_find_header(evhttp_request_get_input_headers(call->req), "X-Cbq-Account");
+	if (dev && call->srv->dev_auth) {
+		if (!cbq_is_account_id(dev))
+			return cbq_fail(err, CBQ_ERR_UNAUTHENTICATED, "X-Cbq-Account",
+					"X-Cbq-Account must be a 12-digit account id");
+		snprintf(c->account_id, sizeof(c->account_id), "%s", dev);
+		snprintf(c->principal, sizeof(c->principal), "dev:%s", dev);
+		c->auth_method = "dev";
+		return CBQ_OK;
+	}
+	return cbq_fail(err, CBQ_ERR_UNAUTHENTICATED, NULL,
+			"no credentials: present a client certificate naming your account%s",
+			call->srv->dev_auth ? " or send X-Cbq-Account" : "");
+}
+
+static void authenticated(void *arg, const struct caller *caller, const struct cbq_error *err)
+{
+	struct api_call *call = arg;
+
+	if (err) {
+		api_reply_error(call, err);
+		return;
+	}
+	call->caller = *caller;
+	call->handler(call);
+}
+
+/* ---- dispatch ---------------------------------------------------------------- */
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct api_server *srv = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const struct route *match = NULL;
+	struct api_call *call;
+	struct cbq_error err = { 0 };
+	char allow[64] = "", id[32];
+
+	call = calloc(1, sizeof(*call));
+	if (!call)
+		abort();
+	srv->inflight++;
+	call->srv = srv;
+	call->req = req;
+	call->evcon = evhttp_request_get_connection(req);
+	call->method_name = method_name(method);
+	TAILQ_INIT(&call->query);
+	snprintf(call->path, sizeof(call->path), "%s", path ? path : "?");
+	evhttp_connection_set_closecb(call->evcon, call_gone, call);
+
+	if (!path) {
+		cbq_fail(&err, CBQ_ERR_INVALID, NULL, "malformed request URI");
+		api_reply_error(call, &err);
+		return;
+	}
+	if (method == EVHTTP_REQ_HEAD)
+		method = EVHTTP_REQ_GET;
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		if (!route_match(routes[i].pattern, path, id, sizeof(id)))
+			continue;
+		if (routes[i].method == method) {
+			match = &routes[i];
+			snprintf(call->path_id, sizeof(call->path_id), "%s",
+				 strstr(routes[i].pattern, "{id}") ? id : "");
+			break;
+		}
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow), "%s%s",
+			 allow[0] ? ", " : "", method_name(routes[i].method));
+	}
+	if (!match && allow[0]) {
+		Cbq__V1__Error pb;
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", allow);
+		cbq_fail(&err, CBQ_ERR_INVALID, NULL, "%s is not allowed on %s; use %s",
+			 call->method_name, path, allow);
+		api_error_to_pb(&err, &pb);
+		pb.code = CBQ__V1__ERROR_CODE__ERROR_CODE_METHOD_NOT_ALLOWED;
+		api_reply_pb(call, 405, &pb.base);
+		return;
+	}
+	if (!match) {
+		cbq_fail(&err, CBQ_ERR_NOT_FOUND, NULL, "no such route %s; see the API in cbq.proto",
+			 path);
+		api_reply_error(call, &err);
+		return;
+	}
+	if (query && evhttp_parse_query_str(query, &call->query) != 0) {
+		cbq_fail(&err, CBQ_ERR_INVALID, NULL, "malformed query string");
+		api_reply_error(call, &err);
+		return;
+	}
+	call->body_len = evbuffer_get_length(in);
+	if (call->body_len) {
+		call->body = malloc(call->body_len);
+		if (!call->body)
+			abort();
+		evbuffer_remove(in, call->body, call->body_len);
+	}
+	call->handler = match->handler;
+	if (match->kind == R_PUBLIC) {
+		call->handler(call);
+		return;
+	}
+	if (authenticate_transport(call, &err)) {
+		api_reply_error(call, &err);
+		return;
+	}
+	engine_authenticate(srv->engine, &call->caller, authenticated, call);
+}
+
+/* ---- TLS and listening ----------------------------------------------------------- */
+
+static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
+{
+	struct api_server *srv = arg;
+	SSL *ssl = SSL_new(srv->tls);
+	struct bufferevent *bev;
+
+	if (!ssl)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					     BEV_OPT_CLOSE_ON_FREE);
+	if (bev)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+static enum cbq_err tls_error(struct cbq_error *err, const char *field, const char *what,
+			      const char *path)
+{
+	char detail[160];
+
+	ERR_error_string_n(ERR_get_error(), detail, sizeof(detail));
+	return cbq_fail(err, CBQ_ERR_INVALID, field, "cannot load %s %s: %s", what, path, detail);
+}
+
+static SSL_CTX *tls_context(const struct api_config *cfg, struct cbq_error *err)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (!ctx) {
+		cbq_fail(err, CBQ_ERR_INTERNAL, NULL, "cannot create a TLS context");
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1) {
+		tls_error(err, "tls-cert", "certificate", cfg->tls_cert);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		tls_error(err, "tls-key", "private key", cfg->tls_key);
+		goto fail;
+	}
+	if (cfg->client_ca) {
+		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->client_ca);
+		if (!names || SSL_CTX_load_verify_locations(ctx, cfg->client_ca, NULL) != 1) {
+			sk_X509_NAME_pop_free(names, X509_NAME_free);
+			tls_error(err, "client-ca", "client CA", cfg->client_ca);
+			goto fail;
+		}
+		SSL_CTX_set_client_CA_list(ctx, names);
+		/* ask for a certificate but do not require one: other ways in exist */
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	}
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+/* Splits HOST:PORT ([v6]:PORT too). */
+static enum cbq_err split_listen(const char *listen, char *host, size_t hsize, int *port,
+				 struct cbq_error *err)
+{
+	const char *colon = strrchr(listen, ':');
+	const char *h = listen;
+	size_t hlen;
+	char *end;
+	long p;
+
+	if (!colon)
+		return cbq_fail(err, CBQ_ERR_INVALID, "listen", "listen must be HOST:PORT, got %s",
+				listen);
+	hlen = (size_t)(colon - listen);
+	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	}
+	p = strtol(colon + 1, &end, 10);
+	if (*end || p < 1 || p > 65535 || hlen == 0 || hlen >= hsize)
+		return cbq_fail(err, CBQ_ERR_INVALID, "listen", "listen must be HOST:PORT, got %s",
+				listen);
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (int)p;
+	return CBQ_OK;
+}
+
+/* Every address host resolves to is loopback. */
+static bool host_is_loopback(const char *host)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	bool all = true;
+
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return false;
+	for (ai = res; ai; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET) {
+			const struct sockaddr_in *a = (const void *)ai->ai_addr;
+			all &= (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+		} else if (ai->ai_family == AF_INET6) {
+			const struct sockaddr_in6 *a = (const void *)ai->ai_addr;
+			all &= IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+		} else {
+			all = false;
+		}
+	}
+	freeaddrinfo(res);
+	return all;
+}
+
+struct api_server *api_server_start(struct event_base *base, const struct api_config *cfg,
+				    struct engine *engine, struct cbq_error *err)
+{
+	struct api_server *srv = calloc(1, sizeof(*srv));
+	char host[256];
+	int port;
+
+	if (!srv)
+		abort();
+	srv->base = base;
+	srv->engine = engine;
+	srv->dev_auth = cfg->insecure_dev_auth;
+	if (split_listen(cfg->listen, host, sizeof(host), &port, err))
+		goto fail;
+	if (cfg->insecure_dev_auth && !host_is_loopback(host)) {
+		cbq_fail(err, CBQ_ERR_INVALID, "insecure-dev-auth",
+			 "--insecure-dev-auth is refused: listener %s is not loopback-only; "
+			 "listen on 127.0.0.1 or use mTLS",
+			 cfg->listen);
+		goto fail;
+	}
+	if (!cfg->tls_cert || !cfg->tls_key) {
+		cbq_fail(err, CBQ_ERR_INVALID, "tls-cert",
+			 "--tls-cert and --tls-key are required: cbqd serves HTTPS only");
+		goto fail;
+	}
+	srv->tls = tls_context(cfg, err);
+	if (!srv->tls)
+		goto fail;
+	srv->http = evhttp_new(base);
+	if (!srv->http) {
+		cbq_fail(err, CBQ_ERR_INTERNAL, NULL, "cannot create the HTTP server");
+		goto fail;
+	}
+	evhttp_set_bevcb(srv->http, make_tls_bev, srv);
+	evhttp_set_gencb(srv->http, on_request, srv);
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_body);
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_headers);
+	evhttp_set_timeout(srv->http, cfg->timeout_s);
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+						      EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						      EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	srv->listener = evhttp_bind_socket_with_handle(srv->http, host, (ev_uint16_t)port);
+	if (!srv->listener) {
+		cbq_fail(err, CBQ_ERR_UNAVAILABLE, "listen",
+			 "cannot listen on %s: address in use or not available", cfg->listen);
+		goto fail;
+	}
+	return srv;
+fail:
+	api_server_free(srv);
+	return NULL;
+}
+
+void api_server_drain(struct api_server *srv)
+{
+	if (srv->listener) {
+		evhttp_del_accept_socket(srv->http, srv->listener);
+		srv->listener = NULL;
+	}
+}
+
+int api_server_inflight(const struct api_server *srv)
+{
+	return srv->inflight;
+}
+
+void api_server_free(struct api_server *srv)
+{
+	if (!srv)
+		return;
+	if (srv->http)
+		evhttp_free(srv->http);
+	SSL_CTX_free(srv->tls);
+	free(srv);
+}

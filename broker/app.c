@@ -1,0 +1,166 @@
+/*
+ * cbqd configuration (see app.h): defaults, file, flags. Pure parsing; the
+ * serve command decides what to do with the result.
+ */
+#include "app.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/clock.h"
+#include "util/log.h"
+
+enum key_type { K_STR, K_BOOL, K_INT, K_LONG };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	size_t size;     /* strings: buffer size */
+	long min, max;   /* numbers */
+};
+
+#define STR(n) { #n, K_STR, offsetof(struct cbqd_config, n), sizeof(((struct cbqd_config *)0)->n), 0, 0 }
+#define NUM(n, t, lo, hi) { #n, t, offsetof(struct cbqd_config, n), 0, lo, hi }
+
+static const struct key keys[] = {
+	STR(db),
+	STR(listen),
+	STR(tls_cert),
+	STR(tls_key),
+	STR(client_ca),
+	{ "insecure_dev_auth", K_BOOL, offsetof(struct cbqd_config, insecure_dev_auth), 0, 0, 0 },
+	STR(clock),
+	STR(log_level),
+	NUM(db_pool_size, K_INT, 1, 64),
+	NUM(db_queue_max, K_INT, 1, 1000000),
+	NUM(max_body_bytes, K_LONG, 1024, 64L * 1024 * 1024),
+	NUM(max_header_bytes, K_LONG, 1024, 1024L * 1024),
+	NUM(http_timeout_s, K_INT, 1, 3600),
+	NUM(drain_timeout_s, K_INT, 0, 3600),
+};
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *const cbqd_config_keys[] = {
+	"db", "listen", "tls_cert", "tls_key", "client_ca", "insecure_dev_auth", "clock",
+	"log_level", "db_pool_size", "db_queue_max", "max_body_bytes", "max_header_bytes",
+	"http_timeout_s", "drain_timeout_s", NULL,
+};
+static_assert(sizeof(cbqd_config_keys) / sizeof(cbqd_config_keys[0]) == NKEYS + 1,
+	      "every key is listed");
+
+void cbqd_config_defaults(struct cbqd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->listen, sizeof(cfg->listen), "127.0.0.1:8443");
+	snprintf(cfg->clock, sizeof(cfg->clock), "real");
+	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
+	cfg->db_pool_size = 4;
+	cfg->db_queue_max = 10000;
+	cfg->max_body_bytes = 1024 * 1024;
+	cfg->max_header_bytes = 16 * 1024;
+	cfg->http_timeout_s = 30;
+	cfg->drain_timeout_s = 20;
+}
+
+enum cbq_err cbqd_config_set(struct cbqd_config *cfg, const char *name, const char *value,
+			     struct cbq_error *err)
+{
+	const struct key *k = NULL;
+	char *base = (char *)cfg, *end;
+	long v;
+
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			k = &keys[i];
+	if (!k)
+		return cbq_fail(err, CBQ_ERR_INVALID, name,
+				"unknown setting %s; see deploy/cbqd.conf.example", name);
+	switch (k->type) {
+	case K_STR:
+		if (strlen(value) >= k->size)
+			return cbq_fail(err, CBQ_ERR_INVALID, name, "%s is longer than %zu bytes",
+					name, k->size - 1);
+		memcpy(base + k->offset, value, strlen(value) + 1);
+		return CBQ_OK;
+	case K_BOOL:
+		if (strcmp(value, "true") == 0 || strcmp(value, "yes") == 0 || strcmp(value, "1") == 0)
+			*(bool *)(base + k->offset) = true;
+		else if (strcmp(value, "false") == 0 || strcmp(value, "no") == 0 ||
+			 strcmp(value, "0") == 0)
+			*(bool *)(base + k->offset) = false;
+		else
+			return cbq_fail(err, CBQ_ERR_INVALID, name, "%s must be true or false",
+					name);
+		return CBQ_OK;
+	case K_INT:
+	case K_LONG:
+		errno = 0;
+		v = strtol(value, &end, 10);
+		if (errno || !*value || *end || v < k->min || v > k->max)
+			return cbq_fail(err, CBQ_ERR_INVALID, name, "%s must be a number in %ld..%ld",
+					name, k->min, k->max);
+		if (k->type == K_INT)
+			*(int *)(base + k->offset) = (int)v;
+		else
+			*(long *)(base + k->offset) = v;
+		return CBQ_OK;
+	}
+	return CBQ_ERR_INTERNAL;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+enum cbq_err cbqd_config_load(struct cbqd_config *cfg, const char *path, struct cbq_error *err)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	int lineno = 0;
+	enum cbq_err rc = CBQ_OK;
+
+	if (!f)
+		return cbq_fail(err, CBQ_ERR_INVALID, "config", "cannot read config file %s: %s",
+				path, strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		char *s, *eq;
+		struct cbq_error kerr;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			rc = cbq_fail(err, CBQ_ERR_INVALID, "config", "%s:%d: line too long", path,
+				      lineno);
+			break;
+		}
+		s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			rc = cbq_fail(err, CBQ_ERR_INVALID, "config",
+				      "%s:%d: expected key = value", path, lineno);
+			break;
+		}
+		*eq = '\0';
+		if (cbqd_config_set(cfg, trim(s), trim(eq + 1), &kerr)) {
+			rc = cbq_fail(err, CBQ_ERR_INVALID, kerr.field, "%s:%d: %s", path, lineno,
+				      kerr.msg);
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}

@@ -1,0 +1,76 @@
+/*
+ * Asynchronous Postgres for the daemon: a small pool of libpq connections in
+ * non-blocking mode, driven by the libevent loop. Callers hand in SQL and
+ * text parameters and get one callback with the rows or an error. Nothing
+ * above this module sees a PGconn or a PGresult. Never blocks.
+ */
+#ifndef CBQ_DB_DB_H
+#define CBQ_DB_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/err.h"
+
+struct event_base;
+struct db;
+struct db_result;
+
+struct db_config {
+	const char *conninfo;  /* "" = libpq defaults and PG* environment */
+	int pool_size;         /* connections, >= 1 */
+	int queue_max;         /* queries waiting for a connection before CBQ_ERR_UNAVAILABLE */
+};
+
+/* A failed query: code is CBQ_ERR_UNAVAILABLE when Postgres cannot be reached
+ * (connection lost, not connected yet, queue full), CBQ_ERR_CONFLICT for a
+ * unique violation (23505), CBQ_ERR_INVALID for other integrity violations
+ * (class 23) and bad input values (class 22), CBQ_ERR_INTERNAL otherwise.
+ * err.msg is Postgres's primary message; constraint is set for class 23. */
+struct db_error {
+	struct cbq_error err;
+	char sqlstate[6];
+	char constraint[64];
+};
+
+/*
+ * Called exactly once per query, always from the event loop and never from
+ * inside db_query itself. On success err is NULL and res holds the rows of
+ * the last statement; res and everything read from it are valid only during
+ * the callback.
+ */
+typedef void db_done_fn(void *arg, const struct db_result *res,
+			const struct db_error *err);
+
+/* Starts connecting in the background and reconnects with backoff when a
+ * connection drops. Returns NULL only on allocation failure or bad config. */
+struct db *db_open(struct event_base *base, const struct db_config *cfg);
+/* Cancels queued queries (their callbacks get CBQ_ERR_UNAVAILABLE) and
+ * closes the connections. Accepts NULL. */
+void db_close(struct db *db);
+/* At least one connection is up. */
+bool db_ready(const struct db *db);
+
+/*
+ * Runs sql (one statement; $1.. placeholders) with nparams text parameters;
+ * a NULL value is SQL NULL. Parameters are copied; the caller may free them
+ * on return. Values in lens (may be NULL) give lengths for binary-safe bytea
+ * parameters: when lens[i] >= 0 the parameter is sent in binary format.
+ * A statement on its own is its own transaction: when the callback sees
+ * success, the change is committed.
+ */
+void db_query(struct db *db, const char *sql, int nparams,
+	      const char *const *values, const int *lens, db_done_fn *done,
+	      void *arg);
+
+int db_rows(const struct db_result *res);
+int db_cols(const struct db_result *res);
+/* Column index by name, -1 when absent. */
+int db_col(const struct db_result *res, const char *name);
+/* Text value ("" for NULL); bytea columns come back in Postgres's hex text form
+ * unless selected with encode(). */
+const char *db_get(const struct db_result *res, int row, int col);
+int db_len(const struct db_result *res, int row, int col);
+bool db_is_null(const struct db_result *res, int row, int col);
+
+#endif

@@ -1,0 +1,597 @@
+/*
+ * SQL for the API's reads and writes of jobs, blocks and callers, and the
+ * decoding of their rows into core values (see jobs.h). Values handed to
+ * callbacks point into the result and a per-call scratch list freed after
+ * the callback returns.
+ */
+#include "db/jobs.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+/* Everything decoded from one result, freed after the callback. */
+struct scratch {
+	void **ptrs;
+	size_t n, cap;
+	json_t **json;
+	size_t n_json, cap_json;
+};
+
+static void *xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size);
+
+	if (!p)
+		abort();
+	return p;
+}
+
+static void *scratch_alloc(struct scratch *s, size_t n, size_t size)
+{
+	void *p = xcalloc(n, size);
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->ptrs = realloc(s->ptrs, s->cap * sizeof(*s->ptrs));
+		if (!s->ptrs)
+			abort();
+	}
+	s->ptrs[s->n++] = p;
+	return p;
+}
+
+/* Parses text as JSON kept alive until scratch_free; NULL for NULL/invalid. */
+static json_t *scratch_json(struct scratch *s, const char *text)
+{
+	json_t *j;
+
+	if (!text || !*text)
+		return NULL;
+	j = json_loads(text, JSON_DECODE_ANY, NULL);
+	if (!j)
+		return NULL;
+	if (s->n_json == s->cap_json) {
+		s->cap_json = s->cap_json ? s->cap_json * 2 : 8;
+		s->json = realloc(s->json, s->cap_json * sizeof(*s->json));
+		if (!s->json)
+			abort();
+	}
+	s->json[s->n_json++] = j;
+	return j;
+}
+
+static void scratch_free(struct scratch *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->ptrs[i]);
+	for (size_t i = 0; i < s->n_json; i++)
+		json_decref(s->json[i]);
+	free(s->ptrs);
+	free(s->json);
+}
+
+static int64_t get_i64(const struct db_result *r, int row, int col)
+{
+	return db_is_null(r, row, col) ? 0 : strtoll(db_get(r, row, col), NULL, 10);
+}
+
+static bool get_bool(const struct db_result *r, int row, int col)
+{
+	return db_get(r, row, col)[0] == 't';
+}
+
+/* A JSON array of strings → const char *[] */
+static const char *const *json_strings(struct scratch *s, const char *text, size_t *n)
+{
+	json_t *arr = scratch_json(s, text), *v;
+	const char **out;
+	size_t i;
+
+	*n = 0;
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return NULL;
+	out = scratch_alloc(s, json_array_size(arr), sizeof(*out));
+	json_array_foreach(arr, i, v) out[(*n)++] = json_is_string(v) ? json_string_value(v) : "";
+	return out;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The job columns, in the order decode_job reads them, for a row alias j. */
+#define JOB_COLS                                                                                  \
+	"j.id, j.team, j.account_id, j.name, j.kind, j.instance_type, j.instance_count, "         \
+	"j.duration_s, j.priority, j.checkpointable, j.image_id, j.subnet_id, "                    \
+	"to_json(j.security_group_ids)::text, j.key_name, encode(j.user_data, 'hex'), "           \
+	"j.instance_profile, j.tags::text, j.state, j.reason, cbq_ms(j.eta), "                    \
+	"coalesce(j.block_id, ''), j.attempt, cbq_ms(j.submitted_at), cbq_ms(j.started_at), "     \
+	"cbq_ms(j.ended_at), cbq_ms(j.updated_at), j.submitted_by, "                              \
+	"coalesce(j.idempotency_key, ''), "                                                        \
+	"(SELECT json_agg(i.instance_id ORDER BY i.instance_id) FROM job_instances i "            \
+	"WHERE i.job_id = j.id)::text"
+enum { JOB_NCOLS = 29 };
+
+/* Decodes JOB_COLS starting at column c0 of row into *job. */
+static void decode_job(struct scratch *s, const struct db_result *r, int row, int c0,
+		       struct job *job)
+{
+	int c = c0;
+	const char *hex;
+	size_t hexlen;
+	json_t *tags, *t;
+	size_t i;
+
+	memset(job, 0, sizeof(*job));
+	job->id = get_i64(r, row, c++);
+	job->team = db_get(r, row, c++);
+	job->spec.account_id = db_get(r, row, c++);
+	job->spec.name = db_get(r, row, c++);
+	job->spec.kind = db_get(r, row, c++);
+	job->spec.instance_type = db_get(r, row, c++);
+	job->spec.count = (int32_t)get_i64(r, row, c++);
+	job->spec.duration_s = get_i64(r, row, c++);
+	job->spec.priority = (int32_t)get_i64(r, row, c++);
+	job->spec.checkpointable = get_bool(r, row, c++);
+	job->spec.launch.image_id = db_get(r, row, c++);
+	job->spec.launch.subnet_id = db_get(r, row, c++);
+	job->spec.launch.security_group_ids =
+		json_strings(s, db_get(r, row, c++), &job->spec.launch.n_security_group_ids);
+	job->spec.launch.key_name = db_get(r, row, c++);
+
+	hex = db_get(r, row, c++);
+	hexlen = strlen(hex);
+	if (hexlen >= 2) {
+		uint8_t *ud = scratch_alloc(s, hexlen / 2, 1);
+		for (i = 0; i < hexlen / 2; i++)
+			ud[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+		job->spec.launch.user_data = ud;
+		job->spec.launch.user_data_len = hexlen / 2;
+	}
+	job->spec.launch.instance_profile = db_get(r, row, c++);
+
+	tags = scratch_json(s, db_get(r, row, c++));
+	if (json_is_array(tags) && json_array_size(tags) > 0) {
+		struct job_tag *jt = scratch_alloc(s, json_array_size(tags), sizeof(*jt));
+		json_array_foreach(tags, i, t) {
+			const char *k = json_string_value(json_object_get(t, "key"));
+			const char *v = json_string_value(json_object_get(t, "value"));
+			jt[i].key = k ? k : "";
+			jt[i].value = v ? v : "";
+		}
+		job->spec.launch.tags = jt;
+		job->spec.launch.n_tags = json_array_size(tags);
+	}
+
+	if (!job_state_parse(db_get(r, row, c++), &job->state))
+		job->state = JOB_FAILED; /* the CHECK constraint makes this unreachable */
+	job->reason = db_get(r, row, c++);
+	job->eta = get_i64(r, row, c++);
+	job->block_id = db_get(r, row, c++);
+	job->attempt = (int32_t)get_i64(r, row, c++);
+	job->submitted_at = get_i64(r, row, c++);
+	job->started_at = get_i64(r, row, c++);
+	job->ended_at = get_i64(r, row, c++);
+	job->updated_at = get_i64(r, row, c++);
+	job->submitted_by = db_get(r, row, c++);
+	job->idempotency_key = db_get(r, row, c++);
+	job->instance_ids = json_strings(s, db_get(r, row, c++), &job->n_instance_ids);
+}
+
+/* ---- caller ------------------------------------------------------------ */
+
+struct caller_call {
+	db_caller_fn *done;
+	void *arg;
+};
+
+static void caller_done(void *arg, const struct db_result *r, const struct db_error *err)
+{
+	struct caller_call *cc = arg;
+	struct db_caller c;
+
+	if (err) {
+		cc->done(cc->arg, NULL, err);
+	} else if (db_rows(r) == 0) {
+		cc->done(cc->arg, NULL, NULL);
+	} else {
+		c.team = db_get(r, 0, 0);
+		c.admin = get_bool(r, 0, 1);
+		cc->done(cc->arg, &c, NULL);
+	}
+	free(cc);
+}
+
+void db_caller_lookup(struct db *db, const char *account_id, const char *principal,
+		      db_caller_fn *done, void *arg)
+{
+	struct caller_call *cc = xcalloc(1, sizeof(*cc));
+	const char *params[] = { account_id, principal };
+
+	cc->done = done;
+	cc->arg = arg;
+	db_query(db,
+		 "SELECT a.team, EXISTS (SELECT 1 FROM admins WHERE principal = $2) "
+		 "FROM accounts a WHERE a.account_id = $1",
+		 2, params, NULL, caller_done, cc);
+}
+
+/* ---- submit ------------------------------------------------------------ */
+
+struct submit_call {
+	db_submit_fn *done;
+	void *arg;
+};
+
+static void submit_done(void *arg, const struct db_result *r, const struct db_error *err)
+{
+	struct submit_call *sc = arg;
+	struct scratch s = { 0 };
+	struct job job;
+
+	if (err) {
+		sc->done(sc->arg, DB_SUBMIT_CREATED, NULL, err);
+	} else if (db_rows(r) == 0) {
+		sc->done(sc->arg, DB_SUBMIT_RACED, NULL, NULL);
+	} else {
+		enum db_submit_outcome o = DB_SUBMIT_CREATED;
+		if (!get_bool(r, 0, 0))
+			o = get_bool(r, 0, 1) ? DB_SUBMIT_EXISTING : DB_SUBMIT_MISMATCH;
+		decode_job(&s, r, 0, 2, &job);
+		sc->done(sc->arg, o, &job, NULL);
+	}
+	scratch_free(&s);
+	free(sc);
+}
+
+static const char submit_sql[] =
+	"WITH ins AS ("
+	" INSERT INTO jobs (team, account_id, name, kind, instance_type, instance_count,"
+	"  duration_s, priority, checkpointable, image_id, subnet_id, security_group_ids,"
+	"  key_name, user_data, instance_profile, tags, submitted_at, updated_at,"
+	"  submitted_by, idempotency_key, request_sha256)"
+	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+	"  ARRAY(SELECT jsonb_array_elements_text($12::jsonb)), $13, $14, $15, $16::jsonb,"
+	"  to_timestamp($17::bigint / 1000.0), to_timestamp($17::bigint / 1000.0),"
+	"  $18, NULLIF($19, ''), $20)"
+	" ON CONFLICT ON CONSTRAINT jobs_idempotency DO NOTHING"
+	" RETURNING *"
+	"), ev AS ("
+	" INSERT INTO job_events (job_id, at, from_state, to_state, actor, reason)"
+	" SELECT id, submitted_at, NULL, 'queued', submitted_by, 'submitted' FROM ins"
+	")"
+	" SELECT true, true, " JOB_COLS " FROM ins j"
+	" UNION ALL"
+	" SELECT false, j.request_sha256 = $20, " JOB_COLS " FROM jobs j"
+	"  WHERE $19 <> '' AND j.team = $1 AND j.idempotency_key = $19"
+	"  AND NOT EXISTS (SELECT 1 FROM ins)";
+
+static char *json_of_strings(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+static char *json_of_tags(const struct job_tag *t, size_t n)
+{
+	json_t *a = json_array();
+	char *out;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s}", "key", t[i].key, "value",
+						   t[i].value));
+	out = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return out;
+}
+
+void db_job_submit(struct db *db, const struct db_submit *in, db_submit_fn *done, void *arg)
+{
+	const struct job_spec *sp = in->spec;
+	const struct launch_spec *l = &sp->launch;
+	struct submit_call *sc = xcalloc(1, sizeof(*sc));
+	char count[16], duration[24], priority[16], now[24];
+	char *sgs = json_of_strings(l->security_group_ids, l->n_security_group_ids);
+	char *tags = json_of_tags(l->tags, l->n_tags);
+	const char *params[20];
+	int lens[20];
+
+	snprintf(count, sizeof(count), "%d", (int)sp->count);
+	snprintf(duration, sizeof(duration), "%" PRId64, sp->duration_s);
+	snprintf(priority, sizeof(priority), "%d", (int)sp->priority);
+	snprintf(now, sizeof(now), "%" PRId64, in->now);
+	for (int i = 0; i < 20; i++)
+		lens[i] = -1;
+#define S(x) ((x) ? (x) : "")
+	params[0] = in->team;
+	params[1] = sp->account_id;
+	params[2] = S(sp->name);
+	params[3] = sp->kind;
+	params[4] = sp->instance_type;
+	params[5] = count;
+	params[6] = duration;
+	params[7] = priority;
+	params[8] = sp->checkpointable ? "true" : "false";
+	params[9] = S(l->image_id);
+	params[10] = S(l->subnet_id);
+	params[11] = sgs;
+	params[12] = S(l->key_name);
+	params[13] = (const char *)l->user_data;
+	lens[13] = (int)l->user_data_len;
+	params[14] = S(l->instance_profile);
+	params[15] = tags;
+	params[16] = now;
+	params[17] = in->submitted_by;
+	params[18] = S(in->idempotency_key);
+	params[19] = (const char *)in->request_sha256;
+	lens[19] = 32;
+#undef S
+	if (!params[13])
+		params[13] = "";
+	sc->done = done;
+	sc->arg = arg;
+	db_query(db, submit_sql, 20, params, lens, submit_done, sc);
+	free(sgs);
+	free(tags);
+}
+
+/* ---- get --------------------------------------------------------------- */
+
+struct job_call {
+	db_job_fn *done;
+	db_cancel_fn *cancel_done;
+	void *arg;
+};
+
+static void get_done(void *arg, const struct db_result *r, const struct db_error *err)
+{
+	struct job_call *jc = arg;
+	struct scratch s = { 0 };
+	struct job job;
+	struct job_event *ev = NULL;
+	size_t n_ev = 0, i;
+	json_t *events, *e;
+
+	if (err || db_rows(r) == 0) {
+		jc->done(jc->arg, NULL, NULL, 0, err);
+		goto out;
+	}
+	decode_job(&s, r, 0, 0, &job);
+	events = scratch_json(&s, db_get(r, 0, JOB_NCOLS));
+	if (json_is_array(events) && json_array_size(events) > 0) {
+		ev = scratch_alloc(&s, json_array_size(events), sizeof(*ev));
+		json_array_foreach(events, i, e) {
+			const char *from = json_string_value(json_array_get(e, 1));
+			const char *to = json_string_value(json_array_get(e, 2));
+			ev[n_ev].at = json_integer_value(json_array_get(e, 0));
+			ev[n_ev].has_from = from && job_state_parse(from, &ev[n_ev].from);
+			if (!to || !job_state_parse(to, &ev[n_ev].to))
+				continue;
+			ev[n_ev].actor = json_string_value(json_array_get(e, 3));
+			ev[n_ev].reason = json_string_value(json_array_get(e, 4));
+			n_ev++;
+		}
+	}
+	jc->done(jc->arg, &job, ev, n_ev, NULL);
+out:
+	scratch_free(&s);
+	free(jc);
+}
+
+void db_job_get(struct db *db, int64_t id, const char *team, db_job_fn *done, void *arg)
+{
+	struct job_call *jc = xcalloc(1, sizeof(*jc));
+	char idbuf[24];
+	const char *params[] = { idbuf, team };
+
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
+	jc->done = done;
+	jc->arg = arg;
+	db_query(db,
+		 "SELECT " JOB_COLS ", (SELECT json_agg(json_build_array(cbq_ms(e.at), e.from_state,"
+		 " e.to_state, e.actor, e.reason) ORDER BY e.id) FROM job_events e"
+		 " WHERE e.job_id = j.id)::text"
+		 " FROM jobs j WHERE j.id = $1 AND ($2::text IS NULL OR j.team = $2)",
+		 2, params, NULL, get_done, jc);
+}
+
+/* ---- cancel ------------------------------------------------------------ */
+
+static void cancel_done(void *arg, const struct db_result *r, const struct db_error *err)
+{
+	struct job_call *jc = arg;
+	struct scratch s = { 0 };
+	struct job job;
+
+	if (err || db_rows(r) == 0) {
+		jc->cancel_done(jc->arg, false, NULL, err);
+	} else {
+		decode_job(&s, r, 0, 1, &job);
+		jc->cancel_done(jc->arg, get_bool(r, 0, 0), &job, NULL);
+	}
+	scratch_free(&s);
+	free(jc);
+}
+
+void db_job_cancel(struct db *db, int64_t id, const char *team, const char *actor, cbq_ms now,
+		   db_cancel_fn *done, void *arg)
+{
+	struct job_call *jc = xcalloc(1, sizeof(*jc));
+	char idbuf[24], nowbuf[24];
+	const char *params[] = { idbuf, team, actor, nowbuf };
+
+	snprintf(idbuf, sizeof(idbuf), "%" PRId64, id);
+	snprintf(nowbuf, sizeof(nowbuf), "%" PRId64, now);
+	jc->cancel_done = done;
+	jc->arg = arg;
+	db_query(db,
+		 "WITH u AS ("
+		 " UPDATE jobs SET state = 'cancelled', reason = 'cancelled by ' || $3,"
+		 "  ended_at = to_timestamp($4::bigint / 1000.0),"
+		 "  updated_at = to_timestamp($4::bigint / 1000.0), eta = NULL"
+		 " WHERE id = $1 AND ($2::text IS NULL OR team = $2) AND state = 'queued'"
+		 " RETURNING *"
+		 "), ev AS ("
+		 " INSERT INTO job_events (job_id, at, from_state, to_state, actor, reason)"
+		 " SELECT id, updated_at, 'queued', 'cancelled', $3, 'cancelled' FROM u"
+		 ")"
+		 " SELECT true, " JOB_COLS " FROM u j"
+		 " UNION ALL"
+		 " SELECT false, " JOB_COLS " FROM jobs j"
+		 "  WHERE j.id = $1 AND ($2::text IS NULL OR j.team = $2)"
+		 "  AND NOT EXISTS (SELECT 1 FROM u)",
+		 4, params, NULL, cancel_done, jc);
+}
+
+/* ---- list -------------------------------------------------------------- */
+
+struct list_call {
+	db_jobs_fn *done;
+	void *arg;
+};
+
+static void list_done(void *arg, const struct db_result *r, const struct db_error *err)
+{
+	struct list_call *lc = arg;
+	struct scratch s = { 0 };
+	struct job *jobs = NULL;
+	int n = err ? 0 : db_rows(r);
+
+	if (!err) {
+		jobs = scratch_alloc(&s, (size_t)n, sizeof(*jobs));
+		for (int i = 0; i < n; i++)
+			decode_job(&s, r, i, 0, &jobs[i]);
+	}
+	lc->done(lc->arg, jobs, (size_t)n, err);
+	scratch_free(&s);
+	free(lc);
+}
+
+void db_job_list(struct db *db, const struct db_job_filter *f, db_jobs_fn *done, void *arg)
+{
+	struct list_call *lc = xcalloc(1, sizeof(*lc));
+	char before[24], limit[16];
+	const char *params[] = { f->team, f->state, f->kind, before, limit };
+
+	snprintf(before, sizeof(before), "%" PRId64, f->before_id);
+	snprintf(limit, sizeof(limit), "%d", f->limit + 1);
+	lc->done = done;
+	lc->arg = arg;
+	db_query(db,
+		 "SELECT " JOB_COLS " FROM jobs j"
+		 " WHERE ($1::text IS NULL OR j.team = $1)"
+		 " AND ($2::text IS NULL OR j.state = $2)"
+		 " AND ($3::text IS NULL OR j.kind = $3)"
+		 " AND ($4::bigint = 0 OR j.id < $4)"
+		 " ORDER BY j.id DESC LIMIT $5",
+		 5, params, NULL, list_done, lc);
+}
+
+/* ---- blocks ------------------------------------------------------------ */
+
+struct blocks_call {
+	db_blocks_fn *done;
+	void *arg;
+};
+
+static void blocks_done(void *arg, const struct db_result *r, const struct db_error *err)
+{
+	struct blocks_call *bc = arg;
+	struct scratch s = { 0 };
+	struct block *b = NULL;
+	int n = err ? 0 : db_rows(r);
+
+	if (!err)
+		b = scratch_alloc(&s, (size_t)n, sizeof(*b));
+	for (int i = 0; i < n; i++) {
+		json_t *usage, *u;
+		size_t k;
+
+		b[i].id = db_get(r, i, 0);
+		b[i].instance_type = db_get(r, i, 1);
+		b[i].az = db_get(r, i, 2);
+		b[i].total = (int32_t)get_i64(r, i, 3);
+		b[i].available = (int32_t)get_i64(r, i, 4);
+		b[i].state = db_get(r, i, 5);
+		b[i].start = get_i64(r, i, 6);
+		b[i].end = get_i64(r, i, 7);
+		b[i].cutoff = b[i].end - BLOCK_CUTOFF_LEAD_MS;
+		usage = scratch_json(&s, db_get(r, i, 8));
+		if (json_is_array(usage) && json_array_size(usage) > 0) {
+			struct block_usage *bu =
+				scratch_alloc(&s, json_array_size(usage), sizeof(*bu));
+			json_array_foreach(usage, k, u) {
+				bu[k].account_id = json_string_value(json_array_get(u, 0));
+				bu[k].used = (int32_t)json_integer_value(json_array_get(u, 1));
+				if (!bu[k].account_id)
+					bu[k].account_id = "";
+			}
+			b[i].usage = bu;
+			b[i].n_usage = json_array_size(usage);
+		}
+	}
+	bc->done(bc->arg, b, (size_t)n, err);
+	scratch_free(&s);
+	free(bc);
+}
+
+void db_block_list(struct db *db, const char *team, bool with_usage, db_blocks_fn *done,
+		   void *arg)
+{
+	struct blocks_call *bc = xcalloc(1, sizeof(*bc));
+	const char *params[] = { team, with_usage ? "true" : "false" };
+
+	bc->done = done;
+	bc->arg = arg;
+	db_query(db,
+		 "SELECT b.id, b.instance_type, b.az, b.total, b.available, b.state,"
+		 " cbq_ms(b.start_at), cbq_ms(b.end_at),"
+		 " CASE WHEN $2::bool THEN (SELECT json_agg(json_build_array(u.account_id, u.used)"
+		 "  ORDER BY u.account_id) FROM block_usage u WHERE u.block_id = b.id)::text END"
+		 " FROM blocks b"
+		 " WHERE $1::text IS NULL OR EXISTS (SELECT 1 FROM accounts a WHERE a.team = $1"
+		 "  AND (a.account_id = b.owner_account_id OR EXISTS (SELECT 1 FROM block_consumers c"
+		 "   WHERE c.block_id = b.id AND c.account_id = a.account_id)))"
+		 " ORDER BY b.start_at, b.id",
+		 2, params, NULL, blocks_done, bc);
+}
+
+/* ---- kinds ------------------------------------------------------------- */
+
+struct text_call {
+	db_text_fn *done;
+	void *arg;
+};
+
+static void text_done(void *arg, const struct db_result *r, const struct db_error *err)
+{
+	struct text_call *tc = arg;
+
+	tc->done(tc->arg, err || db_rows(r) == 0 ? "" : db_get(r, 0, 0), err);
+	free(tc);
+}
+
+void db_kind_names(struct db *db, db_text_fn *done, void *arg)
+{
+	struct text_call *tc = xcalloc(1, sizeof(*tc));
+
+	tc->done = done;
+	tc->arg = arg;
+	db_query(db, "SELECT coalesce(string_agg(kind, ', ' ORDER BY kind), '') FROM job_kinds", 0,
+		 NULL, NULL, text_done, tc);
+}

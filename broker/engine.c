@@ -1,0 +1,382 @@
+/*
+ * The engine (see engine.h). For now it serves the API: it validates with
+ * the pure core, decides what a caller may see and do, and asks db/ to read
+ * and write. It holds no SQL and does no HTTP.
+ */
+#include "engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/db.h"
+#include "db/jobs.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+struct engine {
+	struct db *db;
+	const struct cbq_clock *clock;
+	bool schema_ok;
+};
+
+/* One API operation in flight. */
+struct op {
+	struct engine *e;
+	struct caller caller;
+	void *arg;
+	union {
+		engine_caller_fn *caller_done;
+		engine_job_fn *job_done;
+		engine_jobs_fn *jobs_done;
+		engine_blocks_fn *blocks_done;
+	};
+	/* submit: everything needed to retry once after a key race */
+	struct job_spec spec;
+	char key[JOB_IDEMPOTENCY_KEY_MAX + 1];
+	uint8_t sha[32];
+	bool retried;
+	int page_size;
+	int64_t job_id; /* get, cancel: for the not-found message */
+	char kind[JOB_KIND_MAX + 1];
+};
+
+static struct op *op_new(struct engine *e, const struct caller *c, void *arg)
+{
+	struct op *op = calloc(1, sizeof(*op));
+
+	if (!op)
+		abort();
+	op->e = e;
+	if (c)
+		op->caller = *c;
+	op->arg = arg;
+	return op;
+}
+
+struct engine *engine_new(struct db *db, const struct cbq_clock *clock)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		abort();
+	e->db = db;
+	e->clock = clock;
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	free(e);
+}
+
+bool engine_ready(const struct engine *e)
+{
+	return e->schema_ok && db_ready(e->db);
+}
+
+void engine_set_schema_ok(struct engine *e)
+{
+	e->schema_ok = true;
+}
+
+/* Errors from Postgres that are not the caller's fault lose their detail
+ * at the edge: the log keeps it, the reply says what to do. */
+static const struct cbq_error *db_failure(const struct db_error *dberr, struct cbq_error *out,
+					  const char *what)
+{
+	if (dberr->err.code == CBQ_ERR_UNAVAILABLE) {
+		cbq_fail(out, CBQ_ERR_UNAVAILABLE, NULL,
+			 "the job database is unreachable; try again shortly");
+	} else {
+		cbq_log(CBQ_LOG_ERROR, "db_error", "op=%s sqlstate=%s constraint=%s", what,
+			dberr->sqlstate, dberr->constraint);
+		cbq_fail(out, CBQ_ERR_INTERNAL, NULL, "internal error while %s", what);
+	}
+	return out;
+}
+
+/* ---- authenticate -------------------------------------------------------- */
+
+static void authenticate_done(void *arg, const struct db_caller *dc, const struct db_error *dberr)
+{
+	struct op *op = arg;
+	struct cbq_error err;
+
+	if (dberr) {
+		op->caller_done(op->arg, NULL, db_failure(dberr, &err, "looking up the caller"));
+	} else if (!dc) {
+		cbq_fail(&err, CBQ_ERR_FORBIDDEN, NULL,
+			 "account %s is not registered with cbq; ask the platform team to add it "
+			 "(cbqd admin account add %s --team TEAM --role-arn ARN)",
+			 op->caller.account_id, op->caller.account_id);
+		op->caller_done(op->arg, NULL, &err);
+	} else {
+		snprintf(op->caller.team, sizeof(op->caller.team), "%s", dc->team);
+		op->caller.admin = dc->admin;
+		op->caller_done(op->arg, &op->caller, NULL);
+	}
+	free(op);
+}
+
+void engine_authenticate(struct engine *e, const struct caller *transport, engine_caller_fn *done,
+			 void *arg)
+{
+	struct op *op = op_new(e, transport, arg);
+
+	op->caller_done = done;
+	db_caller_lookup(e->db, transport->account_id, transport->principal, authenticate_done, op);
+}
+
+/* ---- submit ---------------------------------------------------------------- */
+
+static void submit_stored(void *arg, enum db_submit_outcome outcome, const struct job *job,
+			  const struct db_error *dberr);
+
+static void submit_send(struct op *op)
+{
+	struct db_submit s = {
+		.team = op->caller.team,
+		.submitted_by = op->caller.principal,
+		.spec = &op->spec,
+		.idempotency_key = op->key,
+		.request_sha256 = op->sha,
+		.now = cbq_clock_now(op->e->clock),
+	};
+
+	db_job_submit(op->e->db, &s, submit_stored, op);
+}
+
+static void unknown_kind(void *arg, const char *kinds, const struct db_error *dberr)
+{
+	struct op *op = arg;
+	struct cbq_error err;
+
+	cbq_fail(&err, CBQ_ERR_INVALID, "spec.kind", "unknown kind %s; known kinds: %s", op->kind,
+		 dberr ? "see the job_kinds table" : kinds);
+	op->job_done(op->arg, NULL, NULL, 0, &err);
+	free(op);
+}
+
+static void submit_stored(void *arg, enum db_submit_outcome outcome, const struct job *job,
+			  const struct db_error *dberr)
+{
+	struct op *op = arg;
+	struct cbq_error err;
+
+	if (dberr && strcmp(dberr->constraint, "jobs_kind_known") == 0) {
+		snprintf(op->kind, sizeof(op->kind), "%s", op->spec.kind);
+		db_kind_names(op->e->db, unknown_kind, op);
+		return;
+	}
+	if (dberr && strcmp(dberr->constraint, "jobs_account_of_team") == 0) {
+		cbq_fail(&err, CBQ_ERR_INVALID, "spec.account_id",
+			 "account %s is not registered to team %s; use one of your team's accounts "
+			 "or ask the platform team to add it",
+			 op->spec.account_id, op->caller.team);
+		op->job_done(op->arg, NULL, NULL, 0, &err);
+	} else if (dberr) {
+		op->job_done(op->arg, NULL, NULL, 0, db_failure(dberr, &err, "storing the job"));
+	} else if (outcome == DB_SUBMIT_RACED && !op->retried) {
+		/* another submit with this key committed after our snapshot */
+		op->retried = true;
+		submit_send(op);
+		return;
+	} else if (outcome == DB_SUBMIT_RACED) {
+		cbq_fail(&err, CBQ_ERR_CONFLICT, "idempotency_key",
+			 "a submit with this idempotency key is in progress; retry");
+		op->job_done(op->arg, NULL, NULL, 0, &err);
+	} else if (outcome == DB_SUBMIT_MISMATCH) {
+		cbq_fail(&err, CBQ_ERR_CONFLICT, "idempotency_key",
+			 "idempotency key %s was used for job %lld with a different request; use a "
+			 "new key for a new job",
+			 op->key, (long long)job->id);
+		op->job_done(op->arg, NULL, NULL, 0, &err);
+	} else {
+		if (outcome == DB_SUBMIT_CREATED)
+			cbq_log(CBQ_LOG_INFO, "job_submitted",
+				"job=%lld team=%s account=%s kind=%s count=%d",
+				(long long)job->id, job->team, job->spec.account_id,
+				job->spec.kind, (int)job->spec.count);
+		op->job_done(op->arg, job, NULL, 0, NULL);
+	}
+	free(op);
+}
+
+void engine_submit(struct engine *e, const struct caller *c, const struct job_spec *spec,
+		   const char *idempotency_key, const uint8_t request_sha256[32],
+		   engine_job_fn *done, void *arg)
+{
+	struct cbq_error err;
+	struct op *op;
+
+	if (job_spec_validate(spec, &err) || job_idempotency_key_validate(idempotency_key, &err)) {
+		done(arg, NULL, NULL, 0, &err);
+		return;
+	}
+	op = op_new(e, c, arg);
+	op->job_done = done;
+	/* the spec's strings stay valid: the caller keeps them until done */
+	op->spec = *spec;
+	snprintf(op->key, sizeof(op->key), "%s", idempotency_key ? idempotency_key : "");
+	memcpy(op->sha, request_sha256, 32);
+	submit_send(op);
+}
+
+/* ---- get, cancel ----------------------------------------------------------- */
+
+static const char *team_scope(const struct caller *c)
+{
+	return c->admin ? NULL : c->team;
+}
+
+static void not_found(struct cbq_error *err, int64_t id)
+{
+	cbq_fail(err, CBQ_ERR_NOT_FOUND, NULL, "no job %lld among the jobs you can see",
+		 (long long)id);
+}
+
+static void get_done(void *arg, const struct job *job, const struct job_event *ev, size_t n_ev,
+		     const struct db_error *dberr)
+{
+	struct op *op = arg;
+	struct cbq_error err;
+
+	if (dberr) {
+		op->job_done(op->arg, NULL, NULL, 0, db_failure(dberr, &err, "reading the job"));
+	} else if (!job) {
+		not_found(&err, op->job_id);
+		op->job_done(op->arg, NULL, NULL, 0, &err);
+	} else {
+		op->job_done(op->arg, job, ev, n_ev, NULL);
+	}
+	free(op);
+}
+
+void engine_get_job(struct engine *e, const struct caller *c, int64_t id, engine_job_fn *done,
+		    void *arg)
+{
+	struct op *op = op_new(e, c, arg);
+
+	op->job_done = done;
+	op->job_id = id;
+	db_job_get(e->db, id, team_scope(c), get_done, op);
+}
+
+static void cancel_done(void *arg, bool cancelled, const struct job *job,
+			const struct db_error *dberr)
+{
+	struct op *op = arg;
+	struct cbq_error err;
+
+	if (dberr) {
+		op->job_done(op->arg, NULL, NULL, 0, db_failure(dberr, &err, "cancelling the job"));
+	} else if (!job) {
+		not_found(&err, op->job_id);
+		op->job_done(op->arg, NULL, NULL, 0, &err);
+	} else if (!cancelled) {
+		if (job_state_is_final(job->state))
+			cbq_fail(&err, CBQ_ERR_CONFLICT, NULL,
+				 "job %lld has already ended (%s); nothing to cancel",
+				 (long long)job->id, job_state_name(job->state));
+		else
+			cbq_fail(&err, CBQ_ERR_CONFLICT, NULL,
+				 "job %lld is %s; only queued jobs can be cancelled by this cbqd",
+				 (long long)job->id, job_state_name(job->state));
+		op->job_done(op->arg, NULL, NULL, 0, &err);
+	} else {
+		cbq_log(CBQ_LOG_INFO, "job_cancelled", "job=%lld team=%s", (long long)job->id,
+			job->team);
+		op->job_done(op->arg, job, NULL, 0, NULL);
+	}
+	free(op);
+}
+
+void engine_cancel_job(struct engine *e, const struct caller *c, int64_t id, engine_job_fn *done,
+		       void *arg)
+{
+	struct op *op = op_new(e, c, arg);
+
+	op->job_done = done;
+	op->job_id = id;
+	db_job_cancel(e->db, id, team_scope(c), c->principal, cbq_clock_now(e->clock), cancel_done,
+		      op);
+}
+
+/* ---- list ------------------------------------------------------------------ */
+
+static void list_done(void *arg, const struct job *jobs, size_t n, const struct db_error *dberr)
+{
+	struct op *op = arg;
+	struct cbq_error err;
+	int64_t next = 0;
+
+	if (dberr) {
+		op->jobs_done(op->arg, NULL, 0, 0, db_failure(dberr, &err, "listing jobs"));
+	} else {
+		if (n > (size_t)op->page_size) {
+			n = (size_t)op->page_size;
+			next = jobs[n - 1].id;
+		}
+		op->jobs_done(op->arg, jobs, n, next, NULL);
+	}
+	free(op);
+}
+
+void engine_list_jobs(struct engine *e, const struct caller *c, const struct job_filter *f,
+		      engine_jobs_fn *done, void *arg)
+{
+	struct db_job_filter q = { .state = f->state, .kind = f->kind, .before_id = f->before_id };
+	enum job_state st;
+	struct cbq_error err;
+	struct op *op;
+
+	if (f->state && !job_state_parse(f->state, &st)) {
+		cbq_fail(&err, CBQ_ERR_INVALID, "state",
+			 "state must be one of queued, launching, running, expiring, succeeded, "
+			 "failed, timed_out, expired, cancelled");
+		done(arg, NULL, 0, 0, &err);
+		return;
+	}
+	if (f->page_size < 0 || f->page_size > ENGINE_PAGE_MAX) {
+		cbq_fail(&err, CBQ_ERR_INVALID, "page_size", "page size must be 1..%d",
+			 ENGINE_PAGE_MAX);
+		done(arg, NULL, 0, 0, &err);
+		return;
+	}
+	if (f->team && strcmp(f->team, c->team) != 0 && !c->admin) {
+		cbq_fail(&err, CBQ_ERR_FORBIDDEN, "team",
+			 "you may list only your own team's jobs (team %s)", c->team);
+		done(arg, NULL, 0, 0, &err);
+		return;
+	}
+	q.team = f->team ? f->team : (c->admin ? NULL : c->team);
+	op = op_new(e, c, arg);
+	op->jobs_done = done;
+	op->page_size = f->page_size ? f->page_size : ENGINE_PAGE_DEFAULT;
+	q.limit = op->page_size;
+	db_job_list(e->db, &q, list_done, op);
+}
+
+/* ---- blocks ---------------------------------------------------------------- */
+
+static void blocks_done(void *arg, const struct block *b, size_t n, const struct db_error *dberr)
+{
+	struct op *op = arg;
+	struct cbq_error err;
+
+	if (dberr)
+		op->blocks_done(op->arg, NULL, 0, db_failure(dberr, &err, "listing blocks"));
+	else
+		op->blocks_done(op->arg, b, n, NULL);
+	free(op);
+}
+
+void engine_list_blocks(struct engine *e, const struct caller *c, engine_blocks_fn *done,
+			void *arg)
+{
+	struct op *op = op_new(e, c, arg);
+
+	op->blocks_done = done;
+	db_block_list(e->db, c->admin ? NULL : c->team, c->admin, blocks_done, op);
+}

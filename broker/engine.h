@@ -1,0 +1,80 @@
+/*
+ * The engine: where pure decisions (validation, who may do what) meet the
+ * adapters (Postgres). API handlers call these and encode what comes back;
+ * later the control loops (scheduling, launching) live here too. Every
+ * function calls its callback exactly once, from the event loop.
+ */
+#ifndef CBQ_ENGINE_H
+#define CBQ_ENGINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/block.h"
+#include "core/err.h"
+#include "core/job.h"
+
+struct db;
+struct cbq_clock;
+
+/* Who is calling. The transport fills account_id, principal and
+ * auth_method; engine_authenticate fills team and admin. */
+struct caller {
+	char account_id[16];
+	char principal[256];
+	const char *auth_method; /* "mtls", "dev" */
+	char team[64];
+	bool admin;
+};
+
+struct engine;
+
+struct engine *engine_new(struct db *db, const struct cbq_clock *clock);
+void engine_free(struct engine *e);
+
+/* Postgres is up and the schema matches this binary. */
+bool engine_ready(const struct engine *e);
+/* Called once the schema check passed (serve does it before listening). */
+void engine_set_schema_ok(struct engine *e);
+
+typedef void engine_caller_fn(void *arg, const struct caller *caller, const struct cbq_error *err);
+/* Looks up the caller's account: CBQ_ERR_FORBIDDEN naming it when not registered. */
+void engine_authenticate(struct engine *e, const struct caller *transport, engine_caller_fn *done,
+			 void *arg);
+
+typedef void engine_job_fn(void *arg, const struct job *job, const struct job_event *events,
+			   size_t n_events, const struct cbq_error *err);
+
+/* Validates, then stores the job queued. With an idempotency key already
+ * used by the team: the original job when the request is the same
+ * (request_sha256 over the canonical spec), CBQ_ERR_CONFLICT otherwise. */
+void engine_submit(struct engine *e, const struct caller *c, const struct job_spec *spec,
+		   const char *idempotency_key, const uint8_t request_sha256[32],
+		   engine_job_fn *done, void *arg);
+/* Another team's job is CBQ_ERR_NOT_FOUND, as if it did not exist. */
+void engine_get_job(struct engine *e, const struct caller *c, int64_t id, engine_job_fn *done,
+		    void *arg);
+/* queued → cancelled; a job that has ended is CBQ_ERR_CONFLICT. */
+void engine_cancel_job(struct engine *e, const struct caller *c, int64_t id, engine_job_fn *done,
+		       void *arg);
+
+struct job_filter {
+	const char *state; /* NULL or a job state name */
+	const char *kind;
+	const char *team;  /* NULL = the caller's team */
+	int page_size;     /* 0 = default */
+	int64_t before_id; /* from a page token; 0 = first page */
+};
+enum { ENGINE_PAGE_DEFAULT = 100, ENGINE_PAGE_MAX = 1000 };
+typedef void engine_jobs_fn(void *arg, const struct job *jobs, size_t n, int64_t next_before_id,
+			    const struct cbq_error *err);
+void engine_list_jobs(struct engine *e, const struct caller *c, const struct job_filter *f,
+		      engine_jobs_fn *done, void *arg);
+
+typedef void engine_blocks_fn(void *arg, const struct block *blocks, size_t n,
+			      const struct cbq_error *err);
+/* The blocks the caller's team may use; per-account usage only for admins. */
+void engine_list_blocks(struct engine *e, const struct caller *c, engine_blocks_fn *done,
+			void *arg);
+
+#endif

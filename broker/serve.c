@@ -1,0 +1,265 @@
+/*
+ * `cbqd serve`: flags and config → one loop with the Postgres pool, the
+ * engine and the HTTPS server. Waits for Postgres and refuses a schema that
+ * is behind before it listens. SIGTERM/SIGINT drain (stop accepting, let
+ * requests in flight finish, then exit); a second one exits at once.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "api/server.h"
+#include "app.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "engine.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+struct cbq_app {
+	struct cbqd_config cfg;
+	struct cbq_clock clock;
+	struct event_base *base;
+	struct db *db;
+	struct engine *engine;
+	struct api_server *api;
+	struct event *sigterm, *sigint, *sighup, *timer;
+	bool draining;
+	bool checking; /* a schema check is in flight */
+	int ticks;
+	cbq_ms drain_deadline;
+	int exit_code;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: cbqd serve [--config FILE] [--db CONNINFO] [--listen HOST:PORT]\n"
+		"                  --tls-cert FILE --tls-key FILE [--client-ca FILE]\n"
+		"                  [--insecure-dev-auth] [--clock real|scaled:F[,epoch=ISO]]\n"
+		"                  [--log-level debug|info|warn|error] [--KEY VALUE ...]\n"
+		"Every key of the config file is also a flag (tls_cert = --tls-cert);\n"
+		"see deploy/cbqd.conf.example. PG* environment variables are honoured.\n");
+}
+
+/* --tls-cert → tls_cert */
+static void flag_to_key(const char *flag, char *key, size_t size)
+{
+	size_t i;
+
+	for (i = 0; flag[i] && i + 1 < size; i++)
+		key[i] = flag[i] == '-' ? '_' : flag[i];
+	key[i] = '\0';
+}
+
+static int parse_args(struct cbq_app *app, int argc, char **argv)
+{
+	struct cbq_error err;
+	const char *config = NULL;
+
+	/* the config file first, so that flags override it */
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[i + 1];
+	if (config && cbqd_config_load(&app->cfg, config, &err)) {
+		fprintf(stderr, "cbqd: %s\n", err.msg);
+		return 2;
+	}
+	for (int i = 1; i < argc; i++) {
+		char key[64];
+
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout);
+			exit(0);
+		}
+		if (strncmp(argv[i], "--", 2) != 0 || strlen(argv[i]) >= sizeof(key) + 2) {
+			fprintf(stderr, "cbqd serve: unexpected argument %s\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+		if (strcmp(argv[i], "--config") == 0) {
+			i++;
+			continue;
+		}
+		flag_to_key(argv[i] + 2, key, sizeof(key));
+		if (strcmp(key, "insecure_dev_auth") == 0) {
+			app->cfg.insecure_dev_auth = true;
+			continue;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "cbqd serve: %s needs a value\n", argv[i]);
+			return 2;
+		}
+		if (cbqd_config_set(&app->cfg, key, argv[++i], &err)) {
+			fprintf(stderr, "cbqd serve: --%s: %s\n", argv[i - 1] + 2, err.msg);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+static void start_listening(struct cbq_app *app)
+{
+	struct cbq_error err;
+	struct api_config ac = {
+		.listen = app->cfg.listen,
+		.tls_cert = app->cfg.tls_cert,
+		.tls_key = app->cfg.tls_key,
+		.client_ca = app->cfg.client_ca[0] ? app->cfg.client_ca : NULL,
+		.insecure_dev_auth = app->cfg.insecure_dev_auth,
+		.max_body = (size_t)app->cfg.max_body_bytes,
+		.max_headers = (size_t)app->cfg.max_header_bytes,
+		.timeout_s = app->cfg.http_timeout_s,
+	};
+
+	app->api = api_server_start(app->base, &ac, app->engine, &err);
+	if (!app->api) {
+		cbq_log(CBQ_LOG_ERROR, "listen_failed", "setting=%s error=\"%s\"", err.field,
+			err.msg);
+		fprintf(stderr, "cbqd: %s\n", err.msg);
+		app->exit_code = 1;
+		event_base_loopbreak(app->base);
+		return;
+	}
+	cbq_log(CBQ_LOG_INFO, "listening", "listen=%s mtls=%s dev_auth=%s", app->cfg.listen,
+		ac.client_ca ? "on" : "off", ac.insecure_dev_auth ? "on" : "off");
+}
+
+static void schema_checked(void *arg, const struct cbq_error *err);
+
+static void check_schema(struct cbq_app *app)
+{
+	app->checking = true;
+	db_schema_check(app->db, schema_checked, app);
+}
+
+static void schema_checked(void *arg, const struct cbq_error *err)
+{
+	struct cbq_app *app = arg;
+
+	app->checking = false;
+	if (err && err->code == CBQ_ERR_UNAVAILABLE && !app->draining) {
+		/* Postgres not up yet: keep trying, the timer calls again */
+		cbq_log(CBQ_LOG_WARN, "waiting_for_postgres", "error=\"%s\"", err->msg);
+		return;
+	}
+	if (err) {
+		cbq_log(CBQ_LOG_ERROR, "schema_refused", "error=\"%s\"", err->msg);
+		fprintf(stderr, "cbqd: %s\n", err->msg);
+		app->exit_code = 1;
+		event_base_loopbreak(app->base);
+		return;
+	}
+	engine_set_schema_ok(app->engine);
+	start_listening(app);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct cbq_app *app = arg;
+
+	app->ticks++;
+	if (!app->api && !app->draining && !app->checking && !app->exit_code) {
+		/* retry the schema check once a second until Postgres answers */
+		if (app->ticks % 5 == 0)
+			check_schema(app);
+		return;
+	}
+	if (app->draining && (!app->api || api_server_inflight(app->api) == 0 ||
+			      cbq_clock_real_ms() >= app->drain_deadline)) {
+		cbq_log(CBQ_LOG_INFO, "stopped", "inflight=%d",
+			app->api ? api_server_inflight(app->api) : 0);
+		event_base_loopexit(app->base, NULL);
+	}
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct cbq_app *app = arg;
+
+	if (sig == SIGHUP) {
+		cbq_log(CBQ_LOG_INFO, "sighup_ignored", "reason=\"restart cbqd to apply changes\"");
+		return;
+	}
+	if (app->draining) {
+		cbq_log(CBQ_LOG_WARN, "stopping_now", "signal=%d", (int)sig);
+		event_base_loopbreak(app->base);
+		return;
+	}
+	app->draining = true;
+	app->drain_deadline = cbq_clock_real_ms() + (cbq_ms)app->cfg.drain_timeout_s * 1000;
+	cbq_log(CBQ_LOG_INFO, "draining", "signal=%d inflight=%d", (int)sig,
+		app->api ? api_server_inflight(app->api) : 0);
+	if (app->api)
+		api_server_drain(app->api);
+}
+
+int cbqd_serve_main(int argc, char **argv)
+{
+	struct cbq_app app = { 0 };
+	struct cbq_error err;
+	struct timeval tick = { 0, 200 * 1000 };
+	enum cbq_log_level level;
+	int rc;
+
+	cbqd_config_defaults(&app.cfg);
+	rc = parse_args(&app, argc, argv);
+	if (rc)
+		return rc;
+	if (!cbq_log_level_parse(app.cfg.log_level, &level)) {
+		fprintf(stderr, "cbqd: log_level must be debug, info, warn or error\n");
+		return 2;
+	}
+	cbq_log_set_level(level);
+	if (cbq_clock_parse(app.cfg.clock, cbq_clock_real_ms(), &app.clock, &err)) {
+		fprintf(stderr, "cbqd: %s\n", err.msg);
+		return 2;
+	}
+	if (!app.cfg.tls_cert[0] || !app.cfg.tls_key[0]) {
+		fprintf(stderr, "cbqd: --tls-cert and --tls-key are required: cbqd serves HTTPS only\n");
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	app.base = event_base_new();
+	if (!app.base) {
+		fprintf(stderr, "cbqd: cannot create the event loop\n");
+		return 1;
+	}
+	app.db = db_open(app.base, &(struct db_config){
+					   .conninfo = app.cfg.db,
+					   .pool_size = app.cfg.db_pool_size,
+					   .queue_max = app.cfg.db_queue_max,
+				   });
+	if (!app.db) {
+		fprintf(stderr, "cbqd: bad database settings\n");
+		return 1;
+	}
+	app.engine = engine_new(app.db, &app.clock);
+	app.sigterm = evsignal_new(app.base, SIGTERM, on_signal, &app);
+	app.sigint = evsignal_new(app.base, SIGINT, on_signal, &app);
+	app.sighup = evsignal_new(app.base, SIGHUP, on_signal, &app);
+	app.timer = event_new(app.base, -1, EV_PERSIST, on_timer, &app);
+	event_add(app.sigterm, NULL);
+	event_add(app.sigint, NULL);
+	event_add(app.sighup, NULL);
+	event_add(app.timer, &tick);
+
+	cbq_log(CBQ_LOG_INFO, "starting", "version=%s schema=%d clock=%s", "0.1.0",
+		db_migration_latest(), app.cfg.clock);
+	check_schema(&app);
+	event_base_dispatch(app.base);
+
+	api_server_free(app.api);
+	engine_free(app.engine);
+	db_close(app.db);
+	event_free(app.sigterm);
+	event_free(app.sigint);
+	event_free(app.sighup);
+	event_free(app.timer);
+	event_base_free(app.base);
+	return app.exit_code;
+}
