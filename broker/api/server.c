@@ -252,8 +252,8 @@ static bool cert_account(X509 *cert, char *account, size_t size)
 
 	if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn,
 				      sizeof(cn)) > 0 &&
-	    cbq_is_account_id(cn)) {
-		snprintf(account, size, "%s", cn);
+	    cbq_is_account_id(cn) && size > 12) {
+		memcpy(account, cn, 13); /* 12 digits and the NUL */
 		return true;
 	}
 	sans = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
@@ -270,8 +270,8 @@ static bool cert_account(X509 *cert, char *account, size_t size)
 			char v[13];
 			memcpy(v, s->data, 12);
 			v[12] = '\0';
-			if (cbq_is_account_id(v)) {
-				snprintf(account, size, "%s", v);
+			if (cbq_is_account_id(v) && size > 12) {
+				memcpy(account, v, 13);
 				found = true;
 			}
 		}
@@ -533,7 +533,7 @@ struct api_server *api_server_start(struct event_base *base, const struct api_co
 {
 	struct api_server *srv = calloc(1, sizeof(*srv));
 	char host[256];
-	int port;
+	int port = 0;
 
 	if (!srv)
 		abort();

@@ -90,6 +90,21 @@ static bool is_aws_id(const char *s, const char *prefix)
 	return n == 8 || n == 17;
 }
 
+/* As the job_kinds table allows: [a-z][a-z0-9_-]{0,31} */
+static bool is_kind(const char *s)
+{
+	size_t n = 0;
+
+	if (!islower((unsigned char)s[0]))
+		return false;
+	for (; s[n]; n++)
+		if (n >= JOB_KIND_MAX ||
+		    !(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_' ||
+		      s[n] == '-'))
+			return false;
+	return true;
+}
+
 static bool is_empty(const char *s)
 {
 	return !s || !*s;
@@ -160,9 +175,11 @@ enum cbq_err job_spec_validate(const struct job_spec *s, struct cbq_error *err)
 	if (is_empty(s->kind))
 		return cbq_fail(err, CBQ_ERR_INVALID, "spec.kind",
 				"kind is required, e.g. training, inference or research");
-	if (!cbq_is_printable(s->kind, JOB_KIND_MAX))
+	if (!is_kind(s->kind))
 		return cbq_fail(err, CBQ_ERR_INVALID, "spec.kind",
-				"kind must be a short name such as training or inference");
+				"kind must be a lower-case name of at most %d characters, such as "
+				"training or inference",
+				JOB_KIND_MAX);
 	if (is_empty(s->instance_type))
 		return cbq_fail(err, CBQ_ERR_INVALID, "spec.instance_type",
 				"instance type is required, e.g. p5.48xlarge");

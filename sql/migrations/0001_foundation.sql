@@ -19,8 +19,10 @@ CREATE TABLE accounts (
     account_id   text PRIMARY KEY CHECK (account_id ~ '^[0-9]{12}$'),
     team         text NOT NULL REFERENCES teams (name) ON UPDATE CASCADE,
     role_arn     text NOT NULL
-                 CHECK (role_arn ~ '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$'),
-    external_id  text CHECK (external_id ~ '^[A-Za-z0-9+=,.@:/-]{2,1224}$'),
+                 CHECK (role_arn ~ '^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]+$'
+                        AND length(role_arn) <= 2048),
+    external_id  text CHECK (external_id ~ '^[A-Za-z0-9+=,.@:/-]+$'
+                        AND length(external_id) BETWEEN 2 AND 1224),
     created_at   timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX accounts_team ON accounts (team);

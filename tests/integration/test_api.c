@@ -5,6 +5,7 @@
  */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +40,7 @@ static void spec_init(Cbq__V1__JobSpec *s, Cbq__V1__LaunchSpec *l, const char *a
 {
 	cbq__v1__job_spec__init(s);
 	cbq__v1__launch_spec__init(l);
-	s->account_id = (char *)account;
+	s->account_id = (char *)(uintptr_t)account;
 	s->kind = "training";
 	s->instance_type = "p5.48xlarge";
 	s->count = 2;
@@ -55,7 +56,7 @@ static struct h_http_reply post_spec(const char *caller, Cbq__V1__JobSpec *spec,
 	struct h_http_reply r;
 
 	req.spec = spec;
-	req.idempotency_key = (char *)(key ? key : "");
+	req.idempotency_key = (char *)(uintptr_t)(key ? key : "");
 	len = cbq__v1__submit_job_request__get_packed_size(&req);
 	buf = malloc(len + 1);
 	cbq__v1__submit_job_request__pack(&req, buf);
