@@ -565,6 +565,9 @@ struct api_server *api_server_start(struct event_base *base, const struct api_co
 	evhttp_set_bevcb(srv->http, make_tls_bev, srv);
 	evhttp_set_gencb(srv->http, on_request, srv);
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)cfg->max_body);
+	/* read and drop an oversized body before closing, so that the client
+	 * sees the 413 instead of a reset connection */
+	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_headers);
 	evhttp_set_timeout(srv->http, cfg->timeout_s);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |

@@ -666,7 +666,8 @@ static struct h_http_reply request(const struct h_cbqd *d, const char *method, c
 	}
 	if (body && !has_ct)
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/x-protobuf");
-	hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+	/* libcurl's default Expect: 100-continue for large bodies stays, as in cbq:
+	 * it lets cbqd refuse an oversized body before it is sent */
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CAINFO, h_cert("ca.pem"));
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
