@@ -9,7 +9,7 @@
 static char big[20000];
 static uint8_t user_data[20000];
 static struct job_tag tags[60];
-static char tag_keys[60][16];
+static char tag_keys[60][24];
 
 /* Applies one override to a valid spec; returns the idempotency key to check. */
 static const char *apply(struct job_spec *s, const char *setting, char *value)
