@@ -187,3 +187,21 @@ out:
 	cli_http_reply_free(&reply);
 	return rc;
 }
+
+enum cli_exit cli_call_show(struct cli_ctx *ctx, const char *method, const char *path,
+			    const ProtobufCMessageDescriptor *want, cli_show_fn *show)
+{
+	ProtobufCMessage *reply = NULL;
+	enum cli_exit rc = cli_call(ctx, method, path, NULL, want, &reply);
+
+	if (rc != CLI_EXIT_OK)
+		return rc;
+	if (ctx->settings.output == CLI_OUTPUT_JSON) {
+		if (!cli_print_json(reply))
+			rc = CLI_EXIT_REFUSED;
+	} else {
+		show(ctx, reply);
+	}
+	protobuf_c_message_free_unpacked(reply, NULL);
+	return rc;
+}

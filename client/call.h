@@ -24,6 +24,17 @@ enum cli_exit cli_call(struct cli_ctx *ctx, const char *method, const char *path
 		       const ProtobufCMessage *body, const ProtobufCMessageDescriptor *want,
 		       ProtobufCMessage **out) CBQ_MUST_CHECK;
 
+/* Prints a reply for people (-o table). */
+typedef void cli_show_fn(const struct cli_ctx *ctx, const ProtobufCMessage *reply);
+
+/*
+ * cli_call without a request body, then prints the reply: proto3 JSON with
+ * -o json, else through show. Returns cli_call's exit code, or
+ * CLI_EXIT_REFUSED when the JSON cannot be printed.
+ */
+enum cli_exit cli_call_show(struct cli_ctx *ctx, const char *method, const char *path,
+			    const ProtobufCMessageDescriptor *want, cli_show_fn *show) CBQ_MUST_CHECK;
+
 /* Opens ctx->http if needed; on failure prints and returns CLI_EXIT_USAGE. */
 enum cli_exit cli_connect(struct cli_ctx *ctx) CBQ_MUST_CHECK;
 

@@ -11,8 +11,9 @@
 
 /* -------- blocks -------- */
 
-static void print_blocks(const struct cli_ctx *ctx, const Cbq__V1__ListBlocksReply *r)
+static void print_blocks(const struct cli_ctx *ctx, const ProtobufCMessage *reply)
 {
+	const Cbq__V1__ListBlocksReply *r = (const Cbq__V1__ListBlocksReply *)reply;
 	static const char *const headers[] = { "ID",    "TYPE",      "AZ",  "STATE", "TOTAL",
 					       "AVAILABLE", "START", "END", "CUTOFF" };
 	static const char *const usage_headers[] = { "BLOCK", "ACCOUNT", "USED" };
@@ -60,21 +61,8 @@ static void print_blocks(const struct cli_ctx *ctx, const Cbq__V1__ListBlocksRep
 
 static enum cli_exit blocks_run(struct cli_ctx *ctx, const struct cli_args *args)
 {
-	ProtobufCMessage *reply = NULL;
-	enum cli_exit rc;
-
-	rc = cli_call(ctx, "GET", "/v1/blocks", NULL, &cbq__v1__list_blocks_reply__descriptor,
-		      &reply);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx->settings.output == CLI_OUTPUT_JSON) {
-		if (!cli_print_json(reply))
-			rc = CLI_EXIT_REFUSED;
-	} else {
-		print_blocks(ctx, (const Cbq__V1__ListBlocksReply *)reply);
-	}
-	protobuf_c_message_free_unpacked(reply, NULL);
-	return rc;
+	return cli_call_show(ctx, "GET", "/v1/blocks", &cbq__v1__list_blocks_reply__descriptor,
+			     print_blocks);
 }
 
 const struct cli_command cli_cmd_blocks = {
@@ -86,28 +74,21 @@ const struct cli_command cli_cmd_blocks = {
 
 /* -------- whoami -------- */
 
+static void print_whoami(const struct cli_ctx *ctx, const ProtobufCMessage *reply)
+{
+	const Cbq__V1__WhoAmIReply *w = (const Cbq__V1__WhoAmIReply *)reply;
+
+	cli_kv(stdout, "account", w->account_id);
+	cli_kv(stdout, "team", w->team);
+	cli_kv(stdout, "principal", w->principal);
+	cli_kv(stdout, "auth", w->auth_method);
+	cli_kv(stdout, "admin", w->admin ? "yes" : "no");
+}
+
 static enum cli_exit whoami_run(struct cli_ctx *ctx, const struct cli_args *args)
 {
-	ProtobufCMessage *reply = NULL;
-	enum cli_exit rc;
-
-	rc = cli_call(ctx, "GET", "/v1/whoami", NULL, &cbq__v1__who_am_ireply__descriptor, &reply);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx->settings.output == CLI_OUTPUT_JSON) {
-		if (!cli_print_json(reply))
-			rc = CLI_EXIT_REFUSED;
-	} else {
-		const Cbq__V1__WhoAmIReply *w = (const Cbq__V1__WhoAmIReply *)reply;
-
-		cli_kv(stdout, "account", w->account_id);
-		cli_kv(stdout, "team", w->team);
-		cli_kv(stdout, "principal", w->principal);
-		cli_kv(stdout, "auth", w->auth_method);
-		cli_kv(stdout, "admin", w->admin ? "yes" : "no");
-	}
-	protobuf_c_message_free_unpacked(reply, NULL);
-	return rc;
+	return cli_call_show(ctx, "GET", "/v1/whoami", &cbq__v1__who_am_ireply__descriptor,
+			     print_whoami);
 }
 
 const struct cli_command cli_cmd_whoami = {

@@ -209,8 +209,9 @@ const struct cli_command cli_cmd_ls = {
 
 /* -------- show -------- */
 
-static void print_job(const struct cli_ctx *ctx, const Cbq__V1__Job *j)
+static void print_job(const struct cli_ctx *ctx, const ProtobufCMessage *reply)
 {
+	const Cbq__V1__Job *j = (const Cbq__V1__Job *)reply;
 	const Cbq__V1__JobSpec *s = j->spec;
 	const Cbq__V1__LaunchSpec *l = s ? s->launch : NULL;
 	char buf[64], at[CLI_TIME_BUF];
@@ -309,7 +310,6 @@ static void print_job(const struct cli_ctx *ctx, const Cbq__V1__Job *j)
 
 static enum cli_exit show_run(struct cli_ctx *ctx, const struct cli_args *args)
 {
-	ProtobufCMessage *reply = NULL;
 	char path[CLI_HTTP_URL_MAX / 2];
 	enum cli_exit rc = cli_connect(ctx);
 
@@ -317,17 +317,7 @@ static enum cli_exit show_run(struct cli_ctx *ctx, const struct cli_args *args)
 		return rc;
 	if (!job_path(ctx->http, args->positional[0], "", path, sizeof(path)))
 		return cli_usage_error(&cli_cmd_show, "job id is too long");
-	rc = cli_call(ctx, "GET", path, NULL, &cbq__v1__job__descriptor, &reply);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx->settings.output == CLI_OUTPUT_JSON) {
-		if (!cli_print_json(reply))
-			rc = CLI_EXIT_REFUSED;
-	} else {
-		print_job(ctx, (const Cbq__V1__Job *)reply);
-	}
-	protobuf_c_message_free_unpacked(reply, NULL);
-	return rc;
+	return cli_call_show(ctx, "GET", path, &cbq__v1__job__descriptor, print_job);
 }
 
 const struct cli_command cli_cmd_show = {
@@ -340,9 +330,16 @@ const struct cli_command cli_cmd_show = {
 
 /* -------- cancel -------- */
 
+static void print_cancelled(const struct cli_ctx *ctx, const ProtobufCMessage *reply)
+{
+	char *id = cli_clean(((const Cbq__V1__Job *)reply)->id);
+
+	printf("cancelled %s\n", id);
+	free(id);
+}
+
 static enum cli_exit cancel_run(struct cli_ctx *ctx, const struct cli_args *args)
 {
-	ProtobufCMessage *reply = NULL;
 	char path[CLI_HTTP_URL_MAX / 2];
 	enum cli_exit rc = cli_connect(ctx);
 
@@ -350,19 +347,7 @@ static enum cli_exit cancel_run(struct cli_ctx *ctx, const struct cli_args *args
 		return rc;
 	if (!job_path(ctx->http, args->positional[0], ":cancel", path, sizeof(path)))
 		return cli_usage_error(&cli_cmd_cancel, "job id is too long");
-	rc = cli_call(ctx, "POST", path, NULL, &cbq__v1__job__descriptor, &reply);
-	if (rc != CLI_EXIT_OK)
-		return rc;
-	if (ctx->settings.output == CLI_OUTPUT_JSON) {
-		if (!cli_print_json(reply))
-			rc = CLI_EXIT_REFUSED;
-	} else {
-		char *id = cli_clean(((const Cbq__V1__Job *)reply)->id);
-		printf("cancelled %s\n", id);
-		free(id);
-	}
-	protobuf_c_message_free_unpacked(reply, NULL);
-	return rc;
+	return cli_call_show(ctx, "POST", path, &cbq__v1__job__descriptor, print_cancelled);
 }
 
 const struct cli_command cli_cmd_cancel = {

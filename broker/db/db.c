@@ -130,7 +130,7 @@ static void query_free(struct query *q)
 
 /* The first line of libpq's error text without its severity prefix, for
  * logs and messages ("FATAL:  terminating connection ...\nserver closed ..."). */
-static void one_line(char *dst, size_t size, const char *src)
+void db_message_line(char *dst, size_t size, const char *src)
 {
 	size_t n = 0;
 
@@ -151,7 +151,7 @@ static void fill_error(struct db_error *e, enum cbq_err code, const char *prefix
 	char line[200];
 
 	memset(e, 0, sizeof(*e));
-	one_line(line, sizeof(line), msg);
+	db_message_line(line, sizeof(line), msg);
 	cbq_fail(&e->err, code, NULL, "%s%s", prefix, line);
 }
 
@@ -266,7 +266,7 @@ static void log_endpoint(struct conn *c, const char *event, enum cbq_log_level l
 	if (error) {
 		char line[240];
 
-		one_line(line, sizeof(line), error);
+		db_message_line(line, sizeof(line), error);
 		cbq_log(level, event, "conn=%d host=%s port=%s dbname=%s error=%s", c->index, host,
 			p && *p ? p : "default", db, cbq_log_quote(msg, sizeof(msg), line));
 	} else {
@@ -288,7 +288,7 @@ static void conn_down(struct conn *c, const char *reason)
 	char why[200];
 
 	/* reason may point into c->pg, which goes away below */
-	one_line(why, sizeof(why), reason);
+	db_message_line(why, sizeof(why), reason);
 	if (!db->closing)
 		snprintf(db->last_error, sizeof(db->last_error), "%s", why);
 	conn_unwatch(c);
@@ -363,7 +363,7 @@ static void notice_to_log(void *arg, const char *message)
 {
 	char line[240], q[300];
 
-	one_line(line, sizeof(line), message);
+	db_message_line(line, sizeof(line), message);
 	cbq_log(CBQ_LOG_DEBUG, "db_notice", "msg=%s", cbq_log_quote(q, sizeof(q), line));
 }
 
@@ -437,7 +437,7 @@ static void conn_finish(struct conn *c)
 	if (PQstatus(c->pg) == CONNECTION_BAD) {
 		char why[200];
 
-		one_line(why, sizeof(why),
+		db_message_line(why, sizeof(why),
 			 r && PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) ?
 				 PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) :
 				 PQerrorMessage(c->pg));
@@ -559,7 +559,7 @@ static void conn_send(struct conn *c, struct query *q)
 			       q->lens, q->formats, 0)) {
 		char why[200];
 
-		one_line(why, sizeof(why), PQerrorMessage(c->pg));
+		db_message_line(why, sizeof(why), PQerrorMessage(c->pg));
 		if (PQstatus(c->pg) == CONNECTION_BAD) {
 			fail_later(db, q, CBQ_ERR_UNAVAILABLE,
 				   "lost connection to Postgres: ", why);
@@ -583,7 +583,7 @@ static void conn_send(struct conn *c, struct query *q)
 		/* may run inside db_query: fail q from the loop, not from here */
 		char why[200];
 
-		one_line(why, sizeof(why), PQerrorMessage(c->pg));
+		db_message_line(why, sizeof(why), PQerrorMessage(c->pg));
 		fail_later(db, q, CBQ_ERR_UNAVAILABLE, "lost connection to Postgres: ", why);
 		conn_down(c, why);
 		return;
@@ -676,7 +676,7 @@ struct db *db_open(struct event_base *base, const struct db_config *cfg)
 	if (!opts) {
 		char line[200];
 
-		one_line(line, sizeof(line), errmsg ? errmsg : "out of memory");
+		db_message_line(line, sizeof(line), errmsg ? errmsg : "out of memory");
 		cbq_log(CBQ_LOG_ERROR, "db_bad_conninfo", "error=\"%s\"", line);
 		PQfreemem(errmsg);
 		return NULL;

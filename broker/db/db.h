@@ -73,4 +73,8 @@ const char *db_get(const struct db_result *res, int row, int col);
 int db_len(const struct db_result *res, int row, int col);
 bool db_is_null(const struct db_result *res, int row, int col);
 
+/* A libpq message as one line for logs and replies: without its "ERROR:  "
+ * or "FATAL:  " prefix, cut at the first newline, tabs as spaces. */
+void db_message_line(char *dst, size_t size, const char *src);
+
 #endif

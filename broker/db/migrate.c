@@ -93,25 +93,11 @@ const char *db_migration_name(int version)
 
 /* ---- the blocking runner ------------------------------------------------ */
 
-/* The first line of libpq's error text without its severity prefix. */
-static void one_line(char *dst, size_t size, const char *src)
-{
-	size_t n = 0;
-
-	if (src && (strncmp(src, "FATAL:  ", 8) == 0 || strncmp(src, "ERROR:  ", 8) == 0))
-		src += 8;
-	for (; src && *src && *src != '\n' && n + 1 < size; src++)
-		dst[n++] = (*src == '\t' || *src == '\r') ? ' ' : *src;
-	while (n > 0 && dst[n - 1] == ' ')
-		n--;
-	dst[n] = '\0';
-}
-
 static void notice_to_log(void *arg, const char *message)
 {
 	char line[240], q[300];
 
-	one_line(line, sizeof(line), message);
+	db_message_line(line, sizeof(line), message);
 	cbq_log(CBQ_LOG_DEBUG, "db_notice", "msg=%s", cbq_log_quote(q, sizeof(q), line));
 }
 
@@ -120,7 +106,7 @@ static void pg_message(PGconn *pg, const PGresult *r, char *buf, size_t size)
 {
 	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 
-	one_line(buf, size, m ? m : PQerrorMessage(pg));
+	db_message_line(buf, size, m ? m : PQerrorMessage(pg));
 }
 
 static bool result_ok(const PGresult *r)
@@ -257,7 +243,7 @@ enum cbq_err db_migrate(const char *conninfo, int *applied, struct cbq_error *er
 	if (!pg)
 		abort();
 	if (PQstatus(pg) != CONNECTION_OK) {
-		one_line(msg, sizeof(msg), PQerrorMessage(pg));
+		db_message_line(msg, sizeof(msg), PQerrorMessage(pg));
 		rc = cbq_fail(err, CBQ_ERR_UNAVAILABLE, NULL, "cannot connect to Postgres: %s",
 			      msg);
 		goto out;
