@@ -30,7 +30,7 @@ const char *h_db_create(void);
  * allowed); fails the test on error. */
 void h_sql(const char *conninfo, const char *sql);
 /* Runs one query and returns the first column of the first row (malloc'd,
- * NULL when no rows); fails the test on error. */
+ * NULL when no rows or SQL NULL); fails the test on error. */
 char *h_sql_value(const char *conninfo, const char *sql);
 
 struct h_cbqd {
@@ -62,10 +62,15 @@ void h_cbqd_restart(struct h_cbqd *d);
  * (malloc'd, NUL-terminated) when non-NULL. */
 int h_run(const char *const *argv, const char *const *env, char **out, char **err);
 
+/* Children start with default signal dispositions, HOME set to an empty
+ * directory and no CBQ_* settings from the test's environment (env entries
+ * override); each run is limited to 60 s. */
+
 /* Convenience: cbq against d with dev auth as account, e.g.
  * h_cbq(d, "111111111111", &out, "submit", "--kind", "training", NULL). */
 int h_cbq(const struct h_cbqd *d, const char *account, char **out, ...);
-/* Same with mTLS using client-<account>.pem/.key. */
+/* *out gets stdout followed by stderr, so a failure shows its message; a
+ * NULL account sends no --account. Same with mTLS using client-<account>.pem/.key: */
 int h_cbq_mtls(const struct h_cbqd *d, const char *account, char **out, ...);
 
 struct h_http_reply {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "cbq/v1/cbq.pb-c.h"
 #include "harness.h"
@@ -539,4 +540,47 @@ Test(startup, untrusted_client_certificate_is_refused)
 	free(out);
 	free(err);
 	h_cleanup();
+}
+
+/* ---- Postgres going away ------------------------------------------------------------ */
+
+Test(api, postgres_unreachable_is_503_then_recovers, .timeout = 90)
+{
+	char *name = h_sql_value(db, "SELECT current_database()"), sql[256];
+	struct h_http_reply r;
+	Cbq__V1__Error *e;
+	int tries;
+
+	/* cut cbqd off: no new connections to its database, and drop the ones it has */
+	snprintf(sql, sizeof(sql),
+		 "ALTER DATABASE %s ALLOW_CONNECTIONS false;"
+		 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s';",
+		 name, name);
+	h_sql("dbname=postgres", sql);
+
+	r = h_http(d, "GET", "/v1/whoami", NULL, ALPHA, NULL, 0);
+	cr_expect_eq(r.status, 503, "got %ld", r.status);
+	if (r.status == 503) {
+		e = error_of(&r);
+		cr_expect_eq(e->code, CBQ__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE);
+		cr_expect(strstr(e->message, "try again"), "%s", e->message);
+		cbq__v1__error__free_unpacked(e, NULL);
+	}
+	h_http_reply_free(&r);
+	r = h_http(d, "GET", "/readyz", NULL, NULL, NULL, 0);
+	cr_expect_eq(r.status, 503, "not ready without Postgres");
+	h_http_reply_free(&r);
+
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s ALLOW_CONNECTIONS true", name);
+	h_sql("dbname=postgres", sql);
+	for (tries = 0; tries < 40; tries++) {
+		r = h_http(d, "GET", "/v1/whoami", NULL, ALPHA, NULL, 0);
+		long status = r.status;
+		h_http_reply_free(&r);
+		if (status == 200)
+			break;
+		usleep(250 * 1000);
+	}
+	cr_expect_lt(tries, 40, "cbqd serves again once Postgres is back");
+	free(name);
 }
