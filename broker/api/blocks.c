@@ -9,7 +9,7 @@ static void reply_blocks(void *arg, const struct block *blocks, size_t n,
 			 const struct cbq_error *err)
 {
 	struct api_call *call = arg;
-	struct api_pbmem mem = { 0 };
+	struct cbq_arena mem = { 0 };
 	Cbq__V1__ListBlocksReply reply = CBQ__V1__LIST_BLOCKS_REPLY__INIT;
 	Cbq__V1__Block *pbs, **ptrs;
 
@@ -17,10 +17,8 @@ static void reply_blocks(void *arg, const struct block *blocks, size_t n,
 		api_reply_error(call, err);
 		return;
 	}
-	pbs = calloc(n ? n : 1, sizeof(*pbs));
-	ptrs = calloc(n ? n : 1, sizeof(*ptrs));
-	if (!pbs || !ptrs)
-		abort();
+	pbs = cbq_arena_alloc(&mem, n, sizeof(*pbs));
+	ptrs = cbq_arena_alloc(&mem, n, sizeof(*ptrs));
 	for (size_t i = 0; i < n; i++) {
 		api_block_to_pb(&blocks[i], &pbs[i], &mem);
 		ptrs[i] = &pbs[i];
@@ -28,9 +26,7 @@ static void reply_blocks(void *arg, const struct block *blocks, size_t n,
 	reply.blocks = ptrs;
 	reply.n_blocks = n;
 	api_reply_pb(call, 200, &reply.base);
-	api_pbmem_free(&mem);
-	free(pbs);
-	free(ptrs);
+	cbq_arena_free(&mem);
 }
 
 void api_blocks_list(struct api_call *call)

@@ -6,30 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void *pbmem_alloc(struct api_pbmem *m, size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p)
-		abort();
-	if (m->n == m->cap) {
-		m->cap = m->cap ? m->cap * 2 : 16;
-		m->ptrs = realloc(m->ptrs, m->cap * sizeof(*m->ptrs));
-		if (!m->ptrs)
-			abort();
-	}
-	m->ptrs[m->n++] = p;
-	return p;
-}
-
-void api_pbmem_free(struct api_pbmem *m)
-{
-	for (size_t i = 0; i < m->n; i++)
-		free(m->ptrs[i]);
-	free(m->ptrs);
-	memset(m, 0, sizeof(*m));
-}
-
 /* protobuf-c's char * fields are never written through when packing. */
 static char *str(const char *s)
 {
@@ -136,10 +112,10 @@ Cbq__V1__BlockState api_block_state_to_pb(const char *s)
 	return CBQ__V1__BLOCK_STATE__BLOCK_STATE_UNSPECIFIED;
 }
 
-static void spec_to_pb(const struct job_spec *s, Cbq__V1__JobSpec *pb, struct api_pbmem *mem)
+static void spec_to_pb(const struct job_spec *s, Cbq__V1__JobSpec *pb, struct cbq_arena *mem)
 {
 	const struct launch_spec *l = &s->launch;
-	Cbq__V1__LaunchSpec *lp = pbmem_alloc(mem, 1, sizeof(*lp));
+	Cbq__V1__LaunchSpec *lp = cbq_arena_alloc(mem, 1, sizeof(*lp));
 
 	cbq__v1__job_spec__init(pb);
 	pb->account_id = str(s->account_id);
@@ -156,7 +132,7 @@ static void spec_to_pb(const struct job_spec *s, Cbq__V1__JobSpec *pb, struct ap
 	lp->subnet_id = str(l->subnet_id);
 	lp->n_security_group_ids = l->n_security_group_ids;
 	if (l->n_security_group_ids) {
-		lp->security_group_ids = pbmem_alloc(mem, l->n_security_group_ids, sizeof(char *));
+		lp->security_group_ids = cbq_arena_alloc(mem, l->n_security_group_ids, sizeof(char *));
 		for (size_t i = 0; i < l->n_security_group_ids; i++)
 			lp->security_group_ids[i] = str(l->security_group_ids[i]);
 	}
@@ -166,8 +142,8 @@ static void spec_to_pb(const struct job_spec *s, Cbq__V1__JobSpec *pb, struct ap
 	lp->instance_profile = str(l->instance_profile);
 	lp->n_tags = l->n_tags;
 	if (l->n_tags) {
-		Cbq__V1__Tag *tags = pbmem_alloc(mem, l->n_tags, sizeof(*tags));
-		lp->tags = pbmem_alloc(mem, l->n_tags, sizeof(*lp->tags));
+		Cbq__V1__Tag *tags = cbq_arena_alloc(mem, l->n_tags, sizeof(*tags));
+		lp->tags = cbq_arena_alloc(mem, l->n_tags, sizeof(*lp->tags));
 		for (size_t i = 0; i < l->n_tags; i++) {
 			cbq__v1__tag__init(&tags[i]);
 			tags[i].key = str(l->tags[i].key);
@@ -179,10 +155,10 @@ static void spec_to_pb(const struct job_spec *s, Cbq__V1__JobSpec *pb, struct ap
 }
 
 void api_job_to_pb(const struct job *job, const struct job_event *events, size_t n_events,
-		   Cbq__V1__Job *pb, struct api_pbmem *mem)
+		   Cbq__V1__Job *pb, struct cbq_arena *mem)
 {
-	char *id = pbmem_alloc(mem, 24, 1);
-	Cbq__V1__JobSpec *spec = pbmem_alloc(mem, 1, sizeof(*spec));
+	char *id = cbq_arena_alloc(mem, 24, 1);
+	Cbq__V1__JobSpec *spec = cbq_arena_alloc(mem, 1, sizeof(*spec));
 
 	cbq__v1__job__init(pb);
 	snprintf(id, 24, "%lld", (long long)job->id);
@@ -196,7 +172,7 @@ void api_job_to_pb(const struct job *job, const struct job_event *events, size_t
 	pb->block_id = str(job->block_id);
 	pb->n_instance_ids = job->n_instance_ids;
 	if (job->n_instance_ids) {
-		pb->instance_ids = pbmem_alloc(mem, job->n_instance_ids, sizeof(char *));
+		pb->instance_ids = cbq_arena_alloc(mem, job->n_instance_ids, sizeof(char *));
 		for (size_t i = 0; i < job->n_instance_ids; i++)
 			pb->instance_ids[i] = str(job->instance_ids[i]);
 	}
@@ -209,8 +185,8 @@ void api_job_to_pb(const struct job *job, const struct job_event *events, size_t
 	pb->idempotency_key = str(job->idempotency_key);
 	pb->n_events = n_events;
 	if (n_events) {
-		Cbq__V1__JobEvent *ev = pbmem_alloc(mem, n_events, sizeof(*ev));
-		pb->events = pbmem_alloc(mem, n_events, sizeof(*pb->events));
+		Cbq__V1__JobEvent *ev = cbq_arena_alloc(mem, n_events, sizeof(*ev));
+		pb->events = cbq_arena_alloc(mem, n_events, sizeof(*pb->events));
 		for (size_t i = 0; i < n_events; i++) {
 			cbq__v1__job_event__init(&ev[i]);
 			ev[i].at_ms = events[i].at;
@@ -225,7 +201,7 @@ void api_job_to_pb(const struct job *job, const struct job_event *events, size_t
 	}
 }
 
-void api_block_to_pb(const struct block *b, Cbq__V1__Block *pb, struct api_pbmem *mem)
+void api_block_to_pb(const struct block *b, Cbq__V1__Block *pb, struct cbq_arena *mem)
 {
 	cbq__v1__block__init(pb);
 	pb->id = str(b->id);
@@ -239,8 +215,8 @@ void api_block_to_pb(const struct block *b, Cbq__V1__Block *pb, struct api_pbmem
 	pb->cutoff_ms = b->cutoff;
 	pb->n_usage = b->n_usage;
 	if (b->n_usage) {
-		Cbq__V1__AccountUsage *u = pbmem_alloc(mem, b->n_usage, sizeof(*u));
-		pb->usage = pbmem_alloc(mem, b->n_usage, sizeof(*pb->usage));
+		Cbq__V1__AccountUsage *u = cbq_arena_alloc(mem, b->n_usage, sizeof(*u));
+		pb->usage = cbq_arena_alloc(mem, b->n_usage, sizeof(*pb->usage));
 		for (size_t i = 0; i < b->n_usage; i++) {
 			cbq__v1__account_usage__init(&u[i]);
 			u[i].account_id = str(b->usage[i].account_id);

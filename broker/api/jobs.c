@@ -32,7 +32,7 @@ static void reply_job(void *arg, const struct job *job, const struct job_event *
 		      size_t n_events, const struct cbq_error *err)
 {
 	struct job_req *jr = arg;
-	struct api_pbmem mem = { 0 };
+	struct cbq_arena mem = { 0 };
 	Cbq__V1__Job pb;
 
 	if (err) {
@@ -40,7 +40,7 @@ static void reply_job(void *arg, const struct job *job, const struct job_event *
 	} else {
 		api_job_to_pb(job, events, n_events, &pb, &mem);
 		api_reply_pb(jr->call, jr->status, &pb.base);
-		api_pbmem_free(&mem);
+		cbq_arena_free(&mem);
 	}
 	job_req_free(jr);
 }
@@ -145,7 +145,7 @@ static void reply_list(void *arg, const struct job *jobs, size_t n, int64_t next
 		       const struct cbq_error *err)
 {
 	struct api_call *call = arg;
-	struct api_pbmem mem = { 0 };
+	struct cbq_arena mem = { 0 };
 	Cbq__V1__ListJobsReply reply = CBQ__V1__LIST_JOBS_REPLY__INIT;
 	Cbq__V1__Job *pbs, **ptrs;
 	char token[24];
@@ -154,10 +154,8 @@ static void reply_list(void *arg, const struct job *jobs, size_t n, int64_t next
 		api_reply_error(call, err);
 		return;
 	}
-	pbs = calloc(n ? n : 1, sizeof(*pbs));
-	ptrs = calloc(n ? n : 1, sizeof(*ptrs));
-	if (!pbs || !ptrs)
-		abort();
+	pbs = cbq_arena_alloc(&mem, n, sizeof(*pbs));
+	ptrs = cbq_arena_alloc(&mem, n, sizeof(*ptrs));
 	for (size_t i = 0; i < n; i++) {
 		api_job_to_pb(&jobs[i], NULL, 0, &pbs[i], &mem);
 		ptrs[i] = &pbs[i];
@@ -169,9 +167,7 @@ static void reply_list(void *arg, const struct job *jobs, size_t n, int64_t next
 		snprintf(token, sizeof(token), "%lld", (long long)next_before_id);
 	reply.next_page_token = token;
 	api_reply_pb(call, 200, &reply.base);
-	api_pbmem_free(&mem);
-	free(pbs);
-	free(ptrs);
+	cbq_arena_free(&mem);
 }
 
 void api_jobs_list(struct api_call *call)

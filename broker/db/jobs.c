@@ -13,10 +13,11 @@
 
 #include <jansson.h>
 
+#include "core/arena.h"
+
 /* Everything decoded from one result, freed after the callback. */
 struct scratch {
-	void **ptrs;
-	size_t n, cap;
+	struct cbq_arena mem;
 	json_t **json;
 	size_t n_json, cap_json;
 };
@@ -32,16 +33,7 @@ static void *xcalloc(size_t n, size_t size)
 
 static void *scratch_alloc(struct scratch *s, size_t n, size_t size)
 {
-	void *p = xcalloc(n, size);
-
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 16;
-		s->ptrs = realloc(s->ptrs, s->cap * sizeof(*s->ptrs));
-		if (!s->ptrs)
-			abort();
-	}
-	s->ptrs[s->n++] = p;
-	return p;
+	return cbq_arena_alloc(&s->mem, n, size);
 }
 
 /* Parses text as JSON kept alive until scratch_free; NULL for NULL/invalid. */
@@ -66,11 +58,9 @@ static json_t *scratch_json(struct scratch *s, const char *text)
 
 static void scratch_free(struct scratch *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		free(s->ptrs[i]);
+	cbq_arena_free(&s->mem);
 	for (size_t i = 0; i < s->n_json; i++)
 		json_decref(s->json[i]);
-	free(s->ptrs);
 	free(s->json);
 }
 

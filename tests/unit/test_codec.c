@@ -57,14 +57,14 @@ Test(codec, job_survives_pack_and_unpack)
 	struct job job = sample_job();
 	struct job_event ev = { .at = 5, .has_from = true, .from = JOB_QUEUED, .to = JOB_RUNNING,
 				.actor = "cbqd", .reason = "launched" };
-	struct api_pbmem mem = { 0 };
+	struct cbq_arena mem = { 0 };
 	Cbq__V1__Job pb, *back;
 	uint8_t buf[4096];
 	size_t len;
 
 	api_job_to_pb(&job, &ev, 1, &pb, &mem);
 	len = cbq__v1__job__pack(&pb, buf);
-	api_pbmem_free(&mem);
+	cbq_arena_free(&mem);
 	back = cbq__v1__job__unpack(NULL, len, buf);
 	cr_assert(back);
 	cr_expect_str_eq(back->id, "42");
@@ -93,7 +93,7 @@ Test(codec, job_survives_pack_and_unpack)
 Test(codec, spec_from_pb_borrows_every_field)
 {
 	struct job job = sample_job();
-	struct api_pbmem mem = { 0 };
+	struct cbq_arena mem = { 0 };
 	struct job_spec spec;
 	struct job_tag *t;
 	Cbq__V1__Job pb;
@@ -107,7 +107,7 @@ Test(codec, spec_from_pb_borrows_every_field)
 	cr_expect_eq(spec.launch.user_data_len, sizeof(ud));
 	cr_expect_str_eq(spec.launch.security_group_ids[0], "sg-0123456789abcdef0");
 	free(t);
-	api_pbmem_free(&mem);
+	cbq_arena_free(&mem);
 }
 
 Test(codec, spec_without_launch_is_empty_launch)

@@ -1,0 +1,31 @@
+/* Allocations freed together; see arena.h. */
+#include "core/arena.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void *cbq_arena_alloc(struct cbq_arena *a, size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		abort();
+	if (a->n == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		void **ptrs = realloc(a->ptrs, cap * sizeof(*ptrs));
+		if (!ptrs)
+			abort();
+		a->ptrs = ptrs;
+		a->cap = cap;
+	}
+	a->ptrs[a->n++] = p;
+	return p;
+}
+
+void cbq_arena_free(struct cbq_arena *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->ptrs[i]);
+	free(a->ptrs);
+	memset(a, 0, sizeof(*a));
+}

@@ -1,0 +1,21 @@
+/*
+ * A bag of allocations freed together: what a reply or a decoded result
+ * needs for as long as one callback runs. Not a general allocator; sizes
+ * that input controls are capped by whoever asks.
+ */
+#ifndef CBQ_CORE_ARENA_H
+#define CBQ_CORE_ARENA_H
+
+#include <stddef.h>
+
+struct cbq_arena {
+	void **ptrs;
+	size_t n, cap;
+};
+
+/* n zeroed elements of size bytes; aborts when memory runs out. */
+void *cbq_arena_alloc(struct cbq_arena *a, size_t n, size_t size);
+/* Frees everything and leaves the arena empty and reusable. */
+void cbq_arena_free(struct cbq_arena *a);
+
+#endif
