@@ -557,6 +557,18 @@ Test(api, postgres_unreachable_is_503_then_recovers, .timeout = 90)
 		 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s';",
 		 name, name);
 	h_sql("dbname=postgres", sql);
+	/* pg_terminate_backend only signals: wait until the backends are gone */
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'",
+		 name);
+	for (tries = 0; tries < 100; tries++) {
+		char *n = h_sql_value("dbname=postgres", sql);
+		bool gone = strcmp(n, "0") == 0;
+		free(n);
+		if (gone)
+			break;
+		usleep(50 * 1000);
+	}
+	cr_assert_lt(tries, 100, "cbqd's connections did not end");
 
 	r = h_http(d, "GET", "/v1/whoami", NULL, ALPHA, NULL, 0);
 	cr_expect_eq(r.status, 503, "got %ld", r.status);
