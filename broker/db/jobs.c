@@ -98,17 +98,21 @@ static int hexval(char c)
 	return -1;
 }
 
-/* The job columns, in the order decode_job reads them, for a row alias j. */
-#define JOB_COLS                                                                                  \
+/* The job columns, in the order decode_job reads them, for a row alias j;
+ * user_data is the SQL that yields the user data in hex. */
+#define JOB_COLS_WITH(user_data)                                                                  \
 	"j.id, j.team, j.account_id, j.name, j.kind, j.instance_type, j.instance_count, "         \
 	"j.duration_s, j.priority, j.checkpointable, j.image_id, j.subnet_id, "                    \
-	"to_json(j.security_group_ids)::text, j.key_name, encode(j.user_data, 'hex'), "           \
+	"to_json(j.security_group_ids)::text, j.key_name, " user_data ", "                          \
 	"j.instance_profile, j.tags::text, j.state, j.reason, cbq_ms(j.eta), "                    \
 	"coalesce(j.block_id, ''), j.attempt, cbq_ms(j.submitted_at), cbq_ms(j.started_at), "     \
 	"cbq_ms(j.ended_at), cbq_ms(j.updated_at), j.submitted_by, "                              \
 	"coalesce(j.idempotency_key, ''), "                                                        \
 	"(SELECT json_agg(i.instance_id ORDER BY i.instance_id) FROM job_instances i "            \
 	"WHERE i.job_id = j.id)::text"
+#define JOB_COLS JOB_COLS_WITH("encode(j.user_data, 'hex')")
+/* Lists leave user data out: up to 16 KiB a job, and only `show` needs it. */
+#define JOB_COLS_NO_USER_DATA JOB_COLS_WITH("''")
 enum { JOB_NCOLS = 29 };
 
 /* Decodes JOB_COLS starting at column c0 of row into *job. */
@@ -483,7 +487,7 @@ void db_job_list(struct db *db, const struct db_job_filter *f, db_jobs_fn *done,
 	lc->done = done;
 	lc->arg = arg;
 	db_query(db,
-		 "SELECT " JOB_COLS " FROM jobs j"
+		 "SELECT " JOB_COLS_NO_USER_DATA " FROM jobs j"
 		 " WHERE ($1::text IS NULL OR j.team = $1)"
 		 " AND ($2::text IS NULL OR j.state = $2)"
 		 " AND ($3::text IS NULL OR j.kind = $3)"

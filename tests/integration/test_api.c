@@ -394,23 +394,32 @@ Test(api, list_filters_and_pages)
 	Cbq__V1__LaunchSpec l;
 	struct h_http_reply r;
 	Cbq__V1__ListJobsReply *page;
-	char path[128];
+	Cbq__V1__Job *job;
+	char path[128], *inference;
+	long status;
 	int seen = 0;
 
 	spec_init(&s, &l, ALPHA);
 	for (int i = 0; i < 5; i++)
 		free(submit_ok(ALPHA, &s, NULL));
 	s.kind = "inference";
-	free(submit_ok(ALPHA, &s, NULL));
+	l.user_data = (ProtobufCBinaryData){ 5, (uint8_t *)"hello" };
+	inference = submit_ok(ALPHA, &s, NULL);
 	spec_init(&s, &l, BETA);
 	free(submit_ok(BETA, &s, NULL));
 
 	r = h_http(d, "GET", "/v1/jobs?kind=inference", NULL, ALPHA, NULL, 0);
 	cr_assert_eq(r.status, 200);
 	page = cbq__v1__list_jobs_reply__unpack(NULL, r.len, r.body);
-	cr_expect_eq(page->n_jobs, 1);
+	cr_assert_eq(page->n_jobs, 1);
+	cr_expect_eq(page->jobs[0]->spec->launch->user_data.len, 0, "lists leave user data out");
 	cbq__v1__list_jobs_reply__free_unpacked(page, NULL);
 	h_http_reply_free(&r);
+	job = get_job(ALPHA, inference, &status);
+	cr_assert_eq(status, 200);
+	cr_expect_eq(job->spec->launch->user_data.len, 5, "show has it");
+	cbq__v1__job__free_unpacked(job, NULL);
+	free(inference);
 
 	snprintf(path, sizeof(path), "/v1/jobs?page_size=2&state=queued");
 	for (int pages = 0; pages < 10; pages++) {
