@@ -13,30 +13,18 @@
 
 #include <openssl/evp.h>
 
-/* Records the first validation failure in the sticky form. */
-static void CBQ_PRINTF(3, 4) bad(struct aws_form *f, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (f->err.code)
-		return;
-	va_start(ap, fmt);
-	cbq_vfail(&f->err, CBQ_ERR_INVALID, field, fmt, ap);
-	va_end(ap);
-}
-
 /* s must be present (unless optional and NULL) and min..max bytes long. */
 static bool check(struct aws_form *f, const char *field, const char *s, bool optional, size_t min,
 		  size_t max)
 {
 	if (!s) {
 		if (!optional)
-			bad(f, field, "%s is required", field);
+			aws_form_invalid(f, field, "%s is required", field);
 		return optional;
 	}
 	size_t n = strlen(s);
 	if (n < min || n > max) {
-		bad(f, field, "%s must be %zu to %zu bytes, not %zu", field, min, max, n);
+		aws_form_invalid(f, field, "%s must be %zu to %zu bytes, not %zu", field, min, max, n);
 		return false;
 	}
 	return true;
@@ -46,11 +34,11 @@ static void add_list(struct aws_form *f, const char *name, const char *const *v,
 		     size_t max)
 {
 	if (n > max) {
-		bad(f, name, "%s: %zu entries, at most %zu", name, n, max);
+		aws_form_invalid(f, name, "%s: %zu entries, at most %zu", name, n, max);
 		return;
 	}
 	if (n && !v) {
-		bad(f, name, "%s: %zu entries but no list", name, n);
+		aws_form_invalid(f, name, "%s: %zu entries but no list", name, n);
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -61,7 +49,7 @@ static void add_list(struct aws_form *f, const char *name, const char *const *v,
 static void add_filters(struct aws_form *f, const struct aws_filter *fl, size_t n)
 {
 	if (n > AWS_EC2_MAX_FILTERS || (n && !fl)) {
-		bad(f, "Filter", "at most %d filters", AWS_EC2_MAX_FILTERS);
+		aws_form_invalid(f, "Filter", "at most %d filters", AWS_EC2_MAX_FILTERS);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -69,7 +57,7 @@ static void add_filters(struct aws_form *f, const struct aws_filter *fl, size_t 
 			return;
 		if (fl[i].n_values == 0 || fl[i].n_values > AWS_EC2_MAX_FILTER_VALUES ||
 		    !fl[i].values) {
-			bad(f, "Filter.Value", "filter %s needs 1 to %d values", fl[i].name,
+			aws_form_invalid(f, "Filter.Value", "filter %s needs 1 to %d values", fl[i].name,
 			    AWS_EC2_MAX_FILTER_VALUES);
 			return;
 		}
@@ -85,7 +73,7 @@ static void add_paging(struct aws_form *f, int max_results, int lo, int hi, cons
 {
 	if (max_results) {
 		if (max_results < lo || max_results > hi)
-			bad(f, "MaxResults", "MaxResults must be %d to %d", lo, hi);
+			aws_form_invalid(f, "MaxResults", "MaxResults must be %d to %d", lo, hi);
 		else
 			aws_form_add_i64(f, "MaxResults", max_results);
 	}
@@ -141,14 +129,14 @@ static bool printable_ascii(const char *s)
 static void add_tag_specs(struct aws_form *f, const struct aws_ec2_tag_spec *ts, size_t n)
 {
 	if (n > AWS_EC2_MAX_TAG_SPECS || (n && !ts)) {
-		bad(f, "TagSpecification", "at most %d tag specifications", AWS_EC2_MAX_TAG_SPECS);
+		aws_form_invalid(f, "TagSpecification", "at most %d tag specifications", AWS_EC2_MAX_TAG_SPECS);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (!check(f, "TagSpecification.ResourceType", ts[i].resource_type, false, 1, 64))
 			return;
 		if (ts[i].n_tags > AWS_EC2_MAX_TAGS || (ts[i].n_tags && !ts[i].tags)) {
-			bad(f, "TagSpecification.Tag", "at most %d tags per resource",
+			aws_form_invalid(f, "TagSpecification.Tag", "at most %d tags per resource",
 			    AWS_EC2_MAX_TAGS);
 			return;
 		}
@@ -170,7 +158,7 @@ static void add_user_data(struct aws_form *f, const uint8_t *data, size_t len)
 	if (!len)
 		return;
 	if (!data || len > AWS_EC2_MAX_USER_DATA) {
-		bad(f, "UserData", "UserData must be 1 to %d bytes", AWS_EC2_MAX_USER_DATA);
+		aws_form_invalid(f, "UserData", "UserData must be 1 to %d bytes", AWS_EC2_MAX_USER_DATA);
 		return;
 	}
 	char *b64 = malloc(4 * ((len + 2) / 3) + 1);
@@ -192,12 +180,12 @@ enum cbq_err aws_ec2_run_instances_form(const struct aws_ec2_run_req *r, struct 
 	if (check(&f, "InstanceType", r->instance_type, false, 1, 64))
 		aws_form_add(&f, "InstanceType", r->instance_type);
 	if (r->count < 1 || r->count > AWS_EC2_MAX_COUNT)
-		bad(&f, "MinCount", "count must be 1 to %d, not %d", AWS_EC2_MAX_COUNT, r->count);
+		aws_form_invalid(&f, "MinCount", "count must be 1 to %d, not %d", AWS_EC2_MAX_COUNT, r->count);
 	aws_form_add_i64(&f, "MinCount", r->count);
 	aws_form_add_i64(&f, "MaxCount", r->count);
 	if (check(&f, "ClientToken", r->client_token, false, 1, AWS_EC2_MAX_CLIENT_TOKEN)) {
 		if (!printable_ascii(r->client_token))
-			bad(&f, "ClientToken", "ClientToken must be printable ASCII");
+			aws_form_invalid(&f, "ClientToken", "ClientToken must be printable ASCII");
 		aws_form_add(&f, "ClientToken", r->client_token);
 	}
 	if (check(&f, "KeyName", r->key_name, true, 1, 255))
@@ -207,7 +195,7 @@ enum cbq_err aws_ec2_run_instances_form(const struct aws_ec2_run_req *r, struct 
 	add_list(&f, "SecurityGroupId", r->security_group_ids, r->n_security_group_ids,
 		 AWS_EC2_MAX_SECURITY_GROUPS);
 	if (r->iam_profile_name && r->iam_profile_arn)
-		bad(&f, "IamInstanceProfile",
+		aws_form_invalid(&f, "IamInstanceProfile",
 		    "IamInstanceProfile takes a name or an ARN, not both");
 	if (check(&f, "IamInstanceProfile.Name", r->iam_profile_name, true, 1, 128))
 		aws_form_add(&f, "IamInstanceProfile.Name", r->iam_profile_name);
@@ -237,7 +225,7 @@ enum cbq_err aws_ec2_describe_instances_form(const struct aws_ec2_describe_insta
 
 	aws_form_init(&f, "DescribeInstances", AWS_EC2_VERSION, 0);
 	if (r->n_ids && r->max_results)
-		bad(&f, "MaxResults", "MaxResults cannot be combined with InstanceId.N");
+		aws_form_invalid(&f, "MaxResults", "MaxResults cannot be combined with InstanceId.N");
 	add_list(&f, "InstanceId", r->ids, r->n_ids, AWS_EC2_MAX_IDS);
 	add_filters(&f, r->filters, r->n_filters);
 	add_paging(&f, r->max_results, 5, 1000, r->next_token);
@@ -251,7 +239,7 @@ enum cbq_err aws_ec2_terminate_form(const char *const *ids, size_t n_ids, struct
 
 	aws_form_init(&f, "TerminateInstances", AWS_EC2_VERSION, 0);
 	if (n_ids == 0)
-		bad(&f, "InstanceId", "TerminateInstances needs at least one instance id");
+		aws_form_invalid(&f, "InstanceId", "TerminateInstances needs at least one instance id");
 	add_list(&f, "InstanceId", ids, n_ids, AWS_EC2_MAX_IDS);
 	return finish(&f, out, err);
 }

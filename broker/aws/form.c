@@ -171,3 +171,14 @@ void aws_form_free(struct aws_form *f)
 	free(f->buf);
 	memset(f, 0, sizeof(*f));
 }
+
+void aws_form_invalid(struct aws_form *f, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->err.code)
+		return;
+	va_start(ap, fmt);
+	cbq_vfail(&f->err, CBQ_ERR_INVALID, field, fmt, ap);
+	va_end(ap);
+}

@@ -56,4 +56,9 @@ void aws_form_free(struct aws_form *f);
  * encoded length, or (size_t)-1 if out_size is too small. */
 size_t aws_form_encode(const char *in, size_t len, char *out, size_t out_size);
 
+/* Records a validation failure (CBQ_ERR_INVALID naming field) as the form's
+ * first error, unless one is already recorded; aws_form_finish reports it. */
+void aws_form_invalid(struct aws_form *f, const char *field, const char *fmt, ...)
+	CBQ_PRINTF(3, 4);
+
 #endif

@@ -14,17 +14,6 @@
 
 #include "aws/xml.h"
 
-static void CBQ_PRINTF(3, 4) bad(struct aws_form *f, const char *field, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (f->err.code)
-		return;
-	va_start(ap, fmt);
-	cbq_vfail(&f->err, CBQ_ERR_INVALID, field, fmt, ap);
-	va_end(ap);
-}
-
 /* s is min..max bytes of [A-Za-z0-9_] and the extra characters. */
 static bool word(const char *s, size_t min, size_t max, const char *extra)
 {
@@ -45,7 +34,7 @@ static void add_checked(struct aws_form *f, const char *name, const char *v, siz
 	if (!v)
 		return;
 	if (extra ? !word(v, min, max, extra) : (strlen(v) < min || strlen(v) > max)) {
-		bad(f, name, "%s must be %zu to %zu characters%s%s", name, min, max,
+		aws_form_invalid(f, name, "%s must be %zu to %zu characters%s%s", name, min, max,
 		    extra ? " of letters, digits and _" : "", extra ? extra : "");
 		return;
 	}
@@ -60,23 +49,23 @@ enum cbq_err aws_sts_assume_role_form(const struct aws_sts_assume_role_req *r, s
 
 	aws_form_init(&f, "AssumeRole", AWS_STS_VERSION, 0);
 	if (!r->role_arn || !r->session_name)
-		bad(&f, r->role_arn ? "RoleSessionName" : "RoleArn",
+		aws_form_invalid(&f, r->role_arn ? "RoleSessionName" : "RoleArn",
 		    "AssumeRole needs RoleArn and RoleSessionName");
 	add_checked(&f, "RoleArn", r->role_arn, 20, AWS_STS_MAX_ARN, NULL);
 	add_checked(&f, "RoleSessionName", r->session_name, 2, 64, "+=,.@-");
 	add_checked(&f, "ExternalId", r->external_id, 2, 1224, "+=,.@:/-");
 	if (r->duration_seconds && (r->duration_seconds < 900 || r->duration_seconds > 43200))
-		bad(&f, "DurationSeconds", "DurationSeconds must be 900 to 43200");
+		aws_form_invalid(&f, "DurationSeconds", "DurationSeconds must be 900 to 43200");
 	if (r->duration_seconds)
 		aws_form_add_i64(&f, "DurationSeconds", r->duration_seconds);
 	add_checked(&f, "SourceIdentity", r->source_identity, 2, 64, "+=,.@-");
 	if (r->n_tags > AWS_STS_MAX_TAGS || (r->n_tags && !r->tags))
-		bad(&f, "Tags", "at most %d session tags", AWS_STS_MAX_TAGS);
+		aws_form_invalid(&f, "Tags", "at most %d session tags", AWS_STS_MAX_TAGS);
 	for (size_t i = 0; i < r->n_tags && !f.err.code; i++) {
 		const struct aws_tag *t = &r->tags[i];
 		if (!t->key || !t->value || !*t->key || strlen(t->key) > 128 ||
 		    strlen(t->value) > 256) {
-			bad(&f, "Tags", "session tag %zu: key 1 to 128 bytes, value up to 256",
+			aws_form_invalid(&f, "Tags", "session tag %zu: key 1 to 128 bytes, value up to 256",
 			    i + 1);
 			break;
 		}
@@ -85,22 +74,22 @@ enum cbq_err aws_sts_assume_role_form(const struct aws_sts_assume_role_req *r, s
 	}
 	if (r->n_transitive_tag_keys > AWS_STS_MAX_TRANSITIVE ||
 	    (r->n_transitive_tag_keys && !r->transitive_tag_keys))
-		bad(&f, "TransitiveTagKeys", "at most %d transitive tag keys",
+		aws_form_invalid(&f, "TransitiveTagKeys", "at most %d transitive tag keys",
 		    AWS_STS_MAX_TRANSITIVE);
 	for (size_t i = 0; i < r->n_transitive_tag_keys && !f.err.code; i++) {
 		const char *k = r->transitive_tag_keys[i];
 		if (!k || !*k || strlen(k) > 128)
-			bad(&f, "TransitiveTagKeys", "transitive tag key %zu: 1 to 128 bytes",
+			aws_form_invalid(&f, "TransitiveTagKeys", "transitive tag key %zu: 1 to 128 bytes",
 			    i + 1);
 		else
 			aws_form_addf(&f, k, "TransitiveTagKeys.member.%zu", i + 1);
 	}
 	if (r->n_policy_arns > AWS_STS_MAX_POLICY_ARNS || (r->n_policy_arns && !r->policy_arns))
-		bad(&f, "PolicyArns", "at most %d policy ARNs", AWS_STS_MAX_POLICY_ARNS);
+		aws_form_invalid(&f, "PolicyArns", "at most %d policy ARNs", AWS_STS_MAX_POLICY_ARNS);
 	for (size_t i = 0; i < r->n_policy_arns && !f.err.code; i++) {
 		const char *a = r->policy_arns[i];
 		if (!a || strlen(a) < 20 || strlen(a) > AWS_STS_MAX_ARN)
-			bad(&f, "PolicyArns", "policy ARN %zu: 20 to %d bytes", i + 1,
+			aws_form_invalid(&f, "PolicyArns", "policy ARN %zu: 20 to %d bytes", i + 1,
 			    AWS_STS_MAX_ARN);
 		else
 			aws_form_addf(&f, a, "PolicyArns.member.%zu.arn", i + 1);
