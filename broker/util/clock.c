@@ -37,6 +37,12 @@ static int parse_iso8601(const char *s, cbq_ms *out)
 enum cbq_err cbq_clock_parse(const char *spec, cbq_ms real_now,
 			     struct cbq_clock *out, struct cbq_error *err)
 {
+	return cbq_clock_parse_default(spec, real_now, -1, out, err);
+}
+
+enum cbq_err cbq_clock_parse_default(const char *spec, cbq_ms real_now, cbq_ms default_epoch,
+				     struct cbq_clock *out, struct cbq_error *err)
+{
 	struct cbq_clock c = { .factor = 1.0, .epoch = real_now, .origin = real_now };
 	char buf[256], *save = NULL, *tok;
 	bool epoch_set = false, factor_set = false;
@@ -77,7 +83,7 @@ enum cbq_err cbq_clock_parse(const char *spec, cbq_ms real_now,
 		return cbq_fail(err, CBQ_ERR_INVALID, "clock",
 				"scaled clock needs a factor, e.g. scaled:60");
 	if (!epoch_set)
-		c.epoch = c.origin;
+		c.epoch = default_epoch >= 0 ? default_epoch : c.origin;
 	*out = c;
 	return CBQ_OK;
 }

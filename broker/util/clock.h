@@ -24,6 +24,11 @@ struct cbq_clock {
 enum cbq_err cbq_clock_parse(const char *spec, cbq_ms real_now,
 			     struct cbq_clock *out, struct cbq_error *err) CBQ_MUST_CHECK;
 
+/* The same, but a scaled clock without epoch= starts at default_epoch
+ * (a scenario's start, say) instead of at origin; -1 means origin. */
+enum cbq_err cbq_clock_parse_default(const char *spec, cbq_ms real_now, cbq_ms default_epoch,
+				     struct cbq_clock *out, struct cbq_error *err) CBQ_MUST_CHECK;
+
 /* Now by this clock, in Unix milliseconds. */
 cbq_ms cbq_clock_now(const struct cbq_clock *c);
 /* Real time in Unix milliseconds. */
