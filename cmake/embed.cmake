@@ -5,11 +5,14 @@ function(cbq_embed_dir out dir symbol)
   file(GLOB files CONFIGURE_DEPENDS ${dir}/*.sql)
   list(SORT files)
   set(c ${CMAKE_BINARY_DIR}/gen/${symbol}.c)
+  # a ';' in a COMMAND argument would split it: pass the list with '|'
+  string(REPLACE ";" "|" joined "${files}")
   add_custom_command(
     OUTPUT ${c}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${c} -DSYMBOL=${symbol} "-DFILES=${files}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${c} -DSYMBOL=${symbol} "-DFILES=${joined}"
             -P ${CMAKE_SOURCE_DIR}/cmake/embed-run.cmake
     DEPENDS ${files} ${CMAKE_SOURCE_DIR}/cmake/embed-run.cmake
-    COMMENT "embedding ${dir}")
+    COMMENT "embedding ${dir}"
+    VERBATIM)
   set(${out} ${c} PARENT_SCOPE)
 endfunction()

@@ -6,6 +6,8 @@
  */
 #include "aws/http.h"
 
+#include "core/alloc.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -27,6 +29,7 @@ struct aws_http_call {
 	CURL *easy;
 	struct curl_slist *headers;
 	char *body;
+	size_t body_len;
 	char *reply;
 	size_t reply_len, reply_cap, max_reply;
 	bool too_large;
@@ -41,24 +44,6 @@ struct aws_http_call {
 struct watch {
 	struct event *ev;
 };
-
-static void *xmalloc(size_t n)
-{
-	void *p = malloc(n);
-
-	if (!p)
-		abort();
-	return p;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n, size);
-
-	if (!p)
-		abort();
-	return p;
-}
 
 /* ---- completions --------------------------------------------------------- */
 
@@ -79,6 +64,11 @@ static void free_call(struct aws_http_call *c)
 {
 	curl_easy_cleanup(c->easy);
 	curl_slist_free_all(c->headers);
+	/* request and reply may hold credentials (AssumeRole, IMDS) */
+	if (c->body)
+		explicit_bzero(c->body, c->body_len);
+	if (c->reply)
+		explicit_bzero(c->reply, c->reply_cap);
 	free(c->body);
 	free(c->reply);
 	free(c);
@@ -186,7 +176,7 @@ static int socket_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *s
 	events = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
 		 (what & CURL_POLL_OUT ? EV_WRITE : 0);
 	if (!w) {
-		w = xcalloc(1, sizeof(*w));
+		w = cbq_xcalloc(1, sizeof(*w));
 		curl_multi_assign(h->multi, s, w);
 	} else {
 		event_free(w->ev);
@@ -285,7 +275,7 @@ struct aws_http *aws_http_new(struct event_base *base, struct cbq_error *err)
 		cbq_fail(err, CBQ_ERR_INTERNAL, NULL, "libcurl failed to initialise");
 		return NULL;
 	}
-	h = xcalloc(1, sizeof(*h));
+	h = cbq_xcalloc(1, sizeof(*h));
 	h->base = base;
 	h->multi = curl_multi_init();
 	h->timer = evtimer_new(base, on_timer, h);
@@ -350,7 +340,7 @@ struct aws_http_call *aws_http_start(struct aws_http *h, const struct aws_http_r
 	e = curl_easy_init();
 	if (!e)
 		abort();
-	c = xcalloc(1, sizeof(*c));
+	c = cbq_xcalloc(1, sizeof(*c));
 	c->h = h;
 	c->easy = e;
 	c->done = done;
@@ -386,10 +376,11 @@ struct aws_http_call *aws_http_start(struct aws_http *h, const struct aws_http_r
 		curl_easy_setopt(e, CURLOPT_CAINFO, req->ca_file);
 
 	if (strcmp(req->method, "POST") == 0 || req->body) {
-		c->body = xmalloc(req->body_len + 1);
+		c->body = cbq_xmalloc(req->body_len + 1);
 		if (req->body_len)
 			memcpy(c->body, req->body, req->body_len);
 		c->body[req->body_len] = '\0';
+		c->body_len = req->body_len;
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, c->body);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
 	}

@@ -6,6 +6,8 @@
  */
 #include "db/db.h"
 
+#include "core/alloc.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,15 +95,6 @@ static int64_t mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-
-	if (!p)
-		abort();
-	return p;
 }
 
 static char *xmemdup(const char *s, size_t len)
@@ -610,7 +603,7 @@ static void pump(struct db *db)
 void db_query(struct db *db, const char *sql, int nparams, const char *const *values,
 	      const int *lens, db_done_fn *done, void *arg)
 {
-	struct query *q = xcalloc(1, sizeof(*q));
+	struct query *q = cbq_xcalloc(1, sizeof(*q));
 	size_t bytes = 0;
 
 	q->done = done;
@@ -622,9 +615,9 @@ void db_query(struct db *db, const char *sql, int nparams, const char *const *va
 		return;
 	}
 	q->nparams = nparams;
-	q->values = xcalloc((size_t)nparams, sizeof(*q->values));
-	q->lens = xcalloc((size_t)nparams, sizeof(*q->lens));
-	q->formats = xcalloc((size_t)nparams, sizeof(*q->formats));
+	q->values = cbq_xcalloc((size_t)nparams, sizeof(*q->values));
+	q->lens = cbq_xcalloc((size_t)nparams, sizeof(*q->lens));
+	q->formats = cbq_xcalloc((size_t)nparams, sizeof(*q->formats));
 	for (int i = 0; i < nparams; i++) {
 		if (!values[i])
 			continue;
@@ -683,7 +676,7 @@ struct db *db_open(struct event_base *base, const struct db_config *cfg)
 	}
 	PQconninfoFree(opts);
 
-	db = xcalloc(1, sizeof(*db));
+	db = cbq_xcalloc(1, sizeof(*db));
 	db->base = base;
 	db->conninfo = xmemdup(conninfo, strlen(conninfo));
 	db->pool_size = cfg->pool_size;
@@ -695,7 +688,7 @@ struct db *db_open(struct event_base *base, const struct db_config *cfg)
 	db->expire = event_new(base, -1, 0, expire_waiting, db);
 	if (!db->deliver || !db->expire)
 		abort();
-	db->conns = xcalloc((size_t)db->pool_size, sizeof(*db->conns));
+	db->conns = cbq_xcalloc((size_t)db->pool_size, sizeof(*db->conns));
 	for (int i = 0; i < db->pool_size; i++) {
 		struct conn *c = &db->conns[i];
 

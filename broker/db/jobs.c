@@ -6,6 +6,8 @@
  */
 #include "db/jobs.h"
 
+#include "core/alloc.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +23,6 @@ struct scratch {
 	json_t **json;
 	size_t n_json, cap_json;
 };
-
-static void *xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size);
-
-	if (!p)
-		abort();
-	return p;
-}
 
 static void *scratch_alloc(struct scratch *s, size_t n, size_t size)
 {
@@ -208,7 +201,7 @@ static void caller_done(void *arg, const struct db_result *r, const struct db_er
 void db_caller_lookup(struct db *db, const char *account_id, const char *principal,
 		      db_caller_fn *done, void *arg)
 {
-	struct caller_call *cc = xcalloc(1, sizeof(*cc));
+	struct caller_call *cc = cbq_xcalloc(1, sizeof(*cc));
 	const char *params[] = { account_id, principal };
 
 	cc->done = done;
@@ -298,7 +291,7 @@ void db_job_submit(struct db *db, const struct db_submit *in, db_submit_fn *done
 {
 	const struct job_spec *sp = in->spec;
 	const struct launch_spec *l = &sp->launch;
-	struct submit_call *sc = xcalloc(1, sizeof(*sc));
+	struct submit_call *sc = cbq_xcalloc(1, sizeof(*sc));
 	char count[16], duration[24], priority[16], now[24];
 	char *sgs = json_of_strings(l->security_group_ids, l->n_security_group_ids);
 	char *tags = json_of_tags(l->tags, l->n_tags);
@@ -389,7 +382,7 @@ out:
 
 void db_job_get(struct db *db, int64_t id, const char *team, db_job_fn *done, void *arg)
 {
-	struct job_call *jc = xcalloc(1, sizeof(*jc));
+	struct job_call *jc = cbq_xcalloc(1, sizeof(*jc));
 	char idbuf[24];
 	const char *params[] = { idbuf, team };
 
@@ -425,7 +418,7 @@ static void cancel_done(void *arg, const struct db_result *r, const struct db_er
 void db_job_cancel(struct db *db, int64_t id, const char *team, const char *actor, cbq_ms now,
 		   db_cancel_fn *done, void *arg)
 {
-	struct job_call *jc = xcalloc(1, sizeof(*jc));
+	struct job_call *jc = cbq_xcalloc(1, sizeof(*jc));
 	char idbuf[24], nowbuf[24];
 	const char *params[] = { idbuf, team, actor, nowbuf };
 
@@ -478,7 +471,7 @@ static void list_done(void *arg, const struct db_result *r, const struct db_erro
 
 void db_job_list(struct db *db, const struct db_job_filter *f, db_jobs_fn *done, void *arg)
 {
-	struct list_call *lc = xcalloc(1, sizeof(*lc));
+	struct list_call *lc = cbq_xcalloc(1, sizeof(*lc));
 	char before[24], limit[16];
 	const char *params[] = { f->team, f->state, f->kind, before, limit };
 
@@ -547,7 +540,7 @@ static void blocks_done(void *arg, const struct db_result *r, const struct db_er
 void db_block_list(struct db *db, const char *team, bool with_usage, db_blocks_fn *done,
 		   void *arg)
 {
-	struct blocks_call *bc = xcalloc(1, sizeof(*bc));
+	struct blocks_call *bc = cbq_xcalloc(1, sizeof(*bc));
 	const char *params[] = { team, with_usage ? "true" : "false" };
 
 	bc->done = done;
@@ -582,7 +575,7 @@ static void text_done(void *arg, const struct db_result *r, const struct db_erro
 
 void db_kind_names(struct db *db, db_text_fn *done, void *arg)
 {
-	struct text_call *tc = xcalloc(1, sizeof(*tc));
+	struct text_call *tc = cbq_xcalloc(1, sizeof(*tc));
 
 	tc->done = done;
 	tc->arg = arg;

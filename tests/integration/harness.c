@@ -80,6 +80,8 @@ static struct {
 	int n_dbs;
 	struct cbqd_proc *cbqds[MAX_CBQDS];
 	int n_cbqds;
+	struct h_proc *procs[MAX_CBQDS];
+	int n_procs;
 	char cert[512];
 } h;
 
@@ -226,7 +228,7 @@ static char *buf_take(struct buf *b)
 }
 
 /* The last max bytes of a file, for failure messages (malloc'd). */
-static char *file_tail(const char *path, size_t max)
+char *h_file_tail(const char *path, size_t max)
 {
 	struct buf b = { 0 };
 	char chunk[4096];
@@ -728,7 +730,7 @@ static long readyz(const struct h_cbqd *d)
 
 /* ---- cbqd ------------------------------------------------------------------------ */
 
-static int free_port(void)
+int h_free_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = 0 };
 	socklen_t alen = sizeof(a);
@@ -780,7 +782,7 @@ static void wait_ready(struct cbqd_proc *p)
 
 	for (;;) {
 		if (reap(p->pub.pid, &status, false) == p->pub.pid) {
-			char *tail = file_tail(p->pub.log_path, LOG_TAIL);
+			char *tail = h_file_tail(p->pub.log_path, LOG_TAIL);
 			p->pub.pid = 0;
 			fail("cbqd serve on %s exited with %d before it was ready; log %s:\n%s",
 			     p->pub.url, exit_code(status), p->pub.log_path, tail);
@@ -792,7 +794,7 @@ static void wait_ready(struct cbqd_proc *p)
 			kill(p->pub.pid, SIGKILL);
 			reap(p->pub.pid, &status, true);
 			p->pub.pid = 0;
-			tail = file_tail(p->pub.log_path, LOG_TAIL);
+			tail = h_file_tail(p->pub.log_path, LOG_TAIL);
 			fail("cbqd serve on %s did not answer GET /readyz with 200 within %d s; log %s:\n%s",
 			     p->pub.url, READY_TIMEOUT_MS / 1000, p->pub.log_path, tail);
 		}
@@ -822,7 +824,7 @@ static struct cbqd_proc *cbqd_new(const char *conninfo, const char *const *extra
 	p->cert = xstrdup(h_cert("server.pem"));
 	p->key = xstrdup(h_cert("server.key"));
 	p->ca = xstrdup(h_cert("ca.pem"));
-	p->pub.port = free_port();
+	p->pub.port = h_free_port();
 	snprintf(p->pub.url, sizeof(p->pub.url), "https://127.0.0.1:%d", p->pub.port);
 	if ((size_t)snprintf(p->pub.log_path, sizeof(p->pub.log_path), "%s/cbqd-%d-%u.log", h.dir,
 			     p->pub.port, ++h.log_counter) >= sizeof(p->pub.log_path))
@@ -854,7 +856,7 @@ int h_cbqd_expect_exit(const char *conninfo, const char *const *args, int wait_m
 	}
 	p->pub.pid = 0;
 	if (log)
-		*log = file_tail(p->pub.log_path, CAPTURE_MAX);
+		*log = h_file_tail(p->pub.log_path, CAPTURE_MAX);
 	return rc;
 }
 
@@ -870,7 +872,7 @@ int h_cbqd_stop(struct h_cbqd *d, int sig)
 		kill(d->pid, SIGKILL);
 		reap(d->pid, &status, true);
 		d->pid = 0;
-		tail = file_tail(d->log_path, LOG_TAIL);
+		tail = h_file_tail(d->log_path, LOG_TAIL);
 		fail("cbqd on %s did not exit within %d s of signal %d; log %s:\n%s", d->url,
 		     STOP_TIMEOUT_MS / 1000, sig, d->log_path, tail);
 	}
@@ -963,6 +965,58 @@ int h_cbq_mtls(const struct h_cbqd *d, const char *account, char **out, ...)
 	return rc;
 }
 
+/* ---- other servers --------------------------------------------------------------- */
+
+struct h_proc *h_proc_start(const char *const *argv, const char *const *env, int port)
+{
+	struct h_proc *p;
+	int log_fd;
+
+	setup();
+	if (h.n_procs == MAX_CBQDS)
+		fail("more than %d background processes in one test", MAX_CBQDS);
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		abort();
+	p->port = port;
+	snprintf(p->url, sizeof(p->url), "http://127.0.0.1:%d", port);
+	if ((size_t)snprintf(p->log_path, sizeof(p->log_path), "%s/proc-%u.log", h.dir,
+			     h.log_counter++) >= sizeof(p->log_path))
+		fail("TMPDIR is too long for log paths: %s", h.dir);
+	log_fd = open(p->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (log_fd == -1)
+		fail("open %s: %s", p->log_path, strerror(errno));
+	p->pid = spawn(argv, env, log_fd, log_fd);
+	close(log_fd);
+	h.procs[h.n_procs++] = p;
+	return p;
+}
+
+int h_proc_stop(struct h_proc *p)
+{
+	int status = 0;
+
+	if (p->pid <= 0)
+		return 0;
+	kill(p->pid, SIGTERM);
+	if (!wait_for(p->pid, CLEANUP_TERM_MS, &status)) {
+		kill(p->pid, SIGKILL);
+		reap(p->pid, &status, true);
+	}
+	p->pid = 0;
+	return exit_code(status);
+}
+
+void h_proc_check(const struct h_proc *p, const char *what)
+{
+	int status;
+
+	if (p->pid > 0 && reap(p->pid, &status, false) == p->pid) {
+		char *tail = h_file_tail(p->log_path, LOG_TAIL);
+		fail("%s exited with %d; log %s:\n%s", what, exit_code(status), p->log_path, tail);
+	}
+}
+
 /* ---- cleanup --------------------------------------------------------------------- */
 
 void h_cleanup(void)
@@ -990,6 +1044,11 @@ void h_cleanup(void)
 		free(p);
 	}
 	h.n_cbqds = 0;
+	for (int i = 0; i < h.n_procs; i++) {
+		h_proc_stop(h.procs[i]);
+		free(h.procs[i]);
+	}
+	h.n_procs = 0;
 
 	/* no fail() here: this also runs at exit, outside any test */
 	if (h.n_dbs > 0 && getenv("PGHOST") && getenv("PGPORT") && getenv("PGUSER")) {

@@ -96,6 +96,26 @@ const char *h_cert(const char *name);
  * role arn:aws:iam::<account>:role/cbq-launcher. */
 void h_seed_teams(const char *conninfo);
 
+/* Any other server a test needs (cbq-awssim, moto_server): argv[0] from
+ * CBQ_BIN, or a path with '/'. It runs in the background with stdout and
+ * stderr in log_path, with the child environment described above plus env
+ * (NULL-ended, may be NULL), until h_proc_stop() or h_cleanup(). */
+struct h_proc {
+	pid_t pid;
+	int port;	    /* what the caller chose (h_free_port), for its own use */
+	char url[64];	    /* http://127.0.0.1:PORT */
+	char log_path[256];
+};
+struct h_proc *h_proc_start(const char *const *argv, const char *const *env, int port);
+/* SIGTERM, then SIGKILL after 5 s; returns the exit code (128+signal). */
+int h_proc_stop(struct h_proc *p);
+/* Fails the test unless p is still running, showing its log. */
+void h_proc_check(const struct h_proc *p, const char *what);
+/* A loopback port nothing listens on right now. */
+int h_free_port(void);
+/* The last max bytes of a file (malloc'd), "(no log)" when missing. */
+char *h_file_tail(const char *path, size_t max);
+
 /* Stops every cbqd this process started and drops its databases. Call from
  * a Criterion .fini or at the end of each test. */
 void h_cleanup(void);

@@ -1,0 +1,44 @@
+/*
+ * The broker's AWS client, driven synchronously for tests: settings from a
+ * table of environment variables (through aws/config.h, as cbqd reads its
+ * own), one event loop, and t_call() running it until the call ends.
+ */
+#ifndef CBQ_TESTS_AWSCALL_H
+#define CBQ_TESTS_AWSCALL_H
+
+#include "aws/client.h"
+#include "aws/form.h"
+#include "util/clock.h"
+
+struct t_aws {
+	struct event_base *base;
+	struct aws_http *http;
+	struct aws_config cfg;
+	struct aws_creds_provider *own;
+	struct aws_client *client;
+	struct cbq_clock clock;
+};
+
+/* env: NULL-ended "NAME=value" entries, the only environment the AWS
+ * settings see (no files are read: HOME is unset). clock: a util/clock
+ * spec. timeout_ms: per attempt, 0 for the default. */
+void t_aws_open(struct t_aws *t, const char *const *env, const char *clock, long timeout_ms);
+void t_aws_close(struct t_aws *t);
+
+struct t_outcome {
+	enum cbq_err code;
+	enum aws_err_class cls;
+	char msg[256];
+	char aws_code[128]; /* AWS's error code, or "" */
+	long status;
+	char *body; /* 2xx body, malloc'd */
+	size_t len;
+	int attempts;
+};
+
+/* One call as role_arn (NULL: the broker) until it ends (60 s at most). */
+struct t_outcome t_call(struct t_aws *t, enum aws_service svc, const char *role_arn,
+			const char *external_id, const char *what, const struct aws_form *form);
+void t_outcome_free(struct t_outcome *o);
+
+#endif
