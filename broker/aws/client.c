@@ -46,6 +46,12 @@ struct aws_client {
 	struct assume *assumes;
 };
 
+/* The credential provider's AssumeRole: whom to tell. */
+struct hook {
+	aws_creds_done_fn done;
+	void *arg;
+};
+
 /* An AssumeRole in flight and the calls waiting for its answer. */
 struct assume {
 	struct aws_client *c;
@@ -73,6 +79,9 @@ struct aws_call {
 	struct aws_call *next_waiter;
 	/* progress */
 	struct aws_retry_state retry;
+	/* explicit credentials (the provider's hook), owned copies, or NULL */
+	char *src_key, *src_secret, *src_token;
+	struct hook *hook;	     /* set for the provider's AssumeRoles */
 	bool reassumed;
 	bool failed; /* the kick delivers fail instead of trying */
 	struct cbq_error fail;
@@ -129,6 +138,10 @@ static void call_free(struct aws_call *call)
 	free(call->content_type);
 	free(call->target);
 	free(call->body);
+	cbq_wipe_free(call->src_key);
+	cbq_wipe_free(call->src_secret);
+	cbq_wipe_free(call->src_token);
+	free(call->hook);
 	free(call);
 }
 
@@ -289,8 +302,20 @@ static void call_go(struct aws_call *call)
 	struct aws_client *c = call->c;
 	cbq_ms now = cbq_clock_now(c->clock);
 
+	if (call->src_key) {
+		struct aws_credentials src = { call->src_key, call->src_secret, call->src_token };
+		send_attempt(call, &src);
+		return;
+	}
 	if (!call->role_arn) {
-		const struct aws_credentials *own = aws_creds_provider_peek(c->own, now);
+		const struct aws_credentials *own = c->own ? aws_creds_provider_peek(c->own, now) : NULL;
+		if (!c->own) {
+			struct cbq_error e;
+			cbq_fail(&e, CBQ_ERR_INTERNAL, "aws", "%s: the client has no credentials",
+				 call->what);
+			fail_later(call, AWS_ERRCLASS_FAIL, &e);
+			return;
+		}
 		if (own)
 			send_attempt(call, own);
 		else
@@ -591,7 +616,7 @@ struct aws_client *aws_client_new(struct event_base *base, struct aws_http *http
 {
 	struct aws_client *c;
 
-	if (!s->config || !s->own || !s->clock) {
+	if (!s->config || !s->clock) {
 		cbq_fail(err, CBQ_ERR_INVALID, "aws", "AWS client needs a config, credentials and a clock");
 		return NULL;
 	}
@@ -622,8 +647,15 @@ void aws_client_free(struct aws_client *c)
 {
 	if (!c)
 		return;
-	while (c->calls)
-		call_free(c->calls);
+	while (c->calls) {
+		struct aws_call *call = c->calls;
+		if (call->hook) {
+			struct cbq_error e;
+			cbq_fail(&e, CBQ_ERR_UNAVAILABLE, "aws", "AssumeRole cancelled at shutdown");
+			call->hook->done(NULL, 0, &e, call->hook->arg);
+		}
+		call_free(call);
+	}
 	while (c->assumes)
 		assume_free(c->assumes);
 	aws_rolecache_free(&c->roles);
@@ -679,6 +711,73 @@ void aws_call_cancel(struct aws_call *call)
 {
 	if (call)
 		call_free(call);
+}
+
+void aws_client_set_own(struct aws_client *c, struct aws_creds_provider *own)
+{
+	c->own = own;
+}
+
+static void on_hook_assumed(const struct aws_call_result *r, void *arg)
+{
+	struct aws_call *call = arg;
+	struct hook *h = call->hook;
+	struct aws_sts_credentials sc = { 0 };
+	struct cbq_error e = { 0 };
+
+	if (r->code == CBQ_OK &&
+	    aws_sts_parse_assume_role(r->body, r->body_len, &sc, &e) == CBQ_OK) {
+		struct aws_credentials cred = { sc.access_key_id, sc.secret_access_key,
+						sc.session_token };
+		h->done(&cred, (cbq_ms)sc.expiration * 1000, NULL, h->arg);
+		aws_sts_credentials_free(&sc);
+		return;
+	}
+	if (r->code != CBQ_OK)
+		e = *r->err;
+	h->done(NULL, 0, &e, h->arg);
+}
+
+void aws_client_assume_hook(void *client, const struct aws_credentials *src,
+			    const struct aws_creds_plan *role, cbq_ms now, aws_creds_done_fn done,
+			    void *done_arg)
+{
+	struct aws_client *c = client;
+	struct aws_form form = { 0 };
+	struct cbq_error err = { 0 };
+	char what[2200];
+	struct aws_sts_assume_role_req req = {
+		.role_arn = role->role_arn,
+		.session_name = role->session_name[0] ? role->session_name : "cbqd",
+		.external_id = role->external_id[0] ? role->external_id : NULL,
+		.duration_seconds = role->duration_seconds,
+	};
+
+	(void)now;
+	snprintf(what, sizeof(what), "sts:AssumeRole of %s", role->role_arn);
+	if (aws_sts_assume_role_form(&req, &form, &err) != CBQ_OK) {
+		/* done must run later: route the failure through a call */
+		aws_form_free(&form);
+	}
+	struct aws_call_req sreq = {
+		.service = AWS_SVC_STS,
+		.what = what,
+		.path = "/",
+		.body = aws_form_body(&form),
+		.body_len = aws_form_len(&form),
+	};
+	struct aws_call *call = aws_call_start(c, &sreq, NULL, NULL);
+	call->done = on_hook_assumed;
+	call->arg = call;
+	call->hook = cbq_xcalloc(1, sizeof(*call->hook));
+	call->hook->done = done;
+	call->hook->arg = done_arg;
+	call->src_key = cbq_xstrdup(src->access_key_id);
+	call->src_secret = cbq_xstrdup(src->secret_access_key);
+	call->src_token = cbq_xstrdup(src->session_token);
+	if (err.code != CBQ_OK)
+		fail_later(call, AWS_ERRCLASS_FAIL, &err);
+	aws_form_free(&form);
 }
 
 size_t aws_client_in_flight(const struct aws_client *c)

@@ -15,13 +15,13 @@
 #include <stddef.h>
 
 #include "aws/config.h"
+#include "aws/creds.h"
 #include "aws/xml.h"
 #include "core/err.h"
 #include "util/clock.h"
 
 struct event_base;
 struct aws_http;
-struct aws_creds_provider;
 struct aws_client;
 struct aws_call;
 
@@ -38,8 +38,19 @@ struct aws_client_settings {
  * NULL with *err on bad settings. */
 struct aws_client *aws_client_new(struct event_base *base, struct aws_http *http,
 				  const struct aws_client_settings *s, struct cbq_error *err);
-/* Abandons every call in flight (no callbacks) and frees. NULL is fine. */
+/* Abandons every call in flight (no callbacks, except that the credential
+ * provider's AssumeRoles are told they were cancelled) and frees. NULL is
+ * fine. */
 void aws_client_free(struct aws_client *c);
+
+/* The broker's own credentials when they come from a profile's role_arn:
+ * create the client with own = NULL, then the provider with
+ * aws_client_assume_hook and the client as hook_arg, then set it here. */
+void aws_client_set_own(struct aws_client *c, struct aws_creds_provider *own);
+/* An aws_assume_fn (creds.h): AssumeRole with src through this client. */
+void aws_client_assume_hook(void *client, const struct aws_credentials *src,
+			    const struct aws_creds_plan *role, cbq_ms now, aws_creds_done_fn done,
+			    void *done_arg);
 
 /* Whose credentials a call uses. NULL role_arn: the broker's own. */
 struct aws_role {

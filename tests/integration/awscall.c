@@ -28,6 +28,12 @@ static const char *table_get(void *arg, const char *name)
 
 void t_aws_open(struct t_aws *t, const char *const *env, const char *clock, long timeout_ms)
 {
+	t_aws_open_files(t, env, NULL, NULL, clock, timeout_ms);
+}
+
+void t_aws_open_files(struct t_aws *t, const char *const *env, const char *config_text,
+		      const char *credentials_text, const char *clock, long timeout_ms)
+{
 	struct env_table table = { env };
 	struct aws_env e = { table_get, &table };
 	struct cbq_error err = { 0 };
@@ -36,22 +42,25 @@ void t_aws_open(struct t_aws *t, const char *const *env, const char *clock, long
 	cr_assert_eq(cbq_clock_parse(clock, cbq_clock_real_ms(), &t->clock, &err), CBQ_OK, "%s",
 		     err.msg);
 	cr_assert_eq(aws_config_files(&e, &t->cfg, &err), CBQ_OK, "%s", err.msg);
-	cr_assert_eq(aws_config_resolve(&e, NULL, NULL, &t->cfg, &err), CBQ_OK, "%s", err.msg);
+	cr_assert_eq(aws_config_resolve(&e, config_text, credentials_text, &t->cfg, &err), CBQ_OK,
+		     "%s", err.msg);
 	t->base = event_base_new();
 	cr_assert(t->base);
 	t->http = aws_http_new(t->base, &err);
 	cr_assert(t->http, "%s", err.msg);
-	t->own = aws_creds_provider_new(t->base, t->http, &t->cfg.creds, NULL, NULL, &err);
-	cr_assert(t->own, "%s", err.msg);
 	struct aws_client_settings s = {
 		.config = &t->cfg,
-		.own = t->own,
 		.clock = &t->clock,
 		.timeout_ms = timeout_ms,
 		.connect_timeout_ms = 2000,
 	};
 	t->client = aws_client_new(t->base, t->http, &s, &err);
 	cr_assert(t->client, "%s", err.msg);
+	/* as cbqd does it: the provider may need the client for a profile role */
+	t->own = aws_creds_provider_new(t->base, t->http, &t->cfg.creds, aws_client_assume_hook,
+					t->client, &err);
+	cr_assert(t->own, "%s", err.msg);
+	aws_client_set_own(t->client, t->own);
 }
 
 void t_aws_close(struct t_aws *t)

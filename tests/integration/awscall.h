@@ -23,6 +23,10 @@ struct t_aws {
  * settings see (no files are read: HOME is unset). clock: a util/clock
  * spec. timeout_ms: per attempt, 0 for the default. */
 void t_aws_open(struct t_aws *t, const char *const *env, const char *clock, long timeout_ms);
+/* The same with the texts of a shared config and credentials file (NULL:
+ * no such file). */
+void t_aws_open_files(struct t_aws *t, const char *const *env, const char *config_text,
+		      const char *credentials_text, const char *clock, long timeout_ms);
 void t_aws_close(struct t_aws *t);
 
 struct t_outcome {
