@@ -1,7 +1,8 @@
 /*
  * `cbqd migrate` and `cbqd admin`: parse the global options and dispatch to
  * the command groups (admin_teams.c: teams, accounts, admins;
- * admin_blocks.c: blocks). Blocking libpq; never part of `cbqd serve`.
+ * admin_blocks.c: blocks; admin_policy.c: policy and quotas). Blocking
+ * libpq; never part of `cbqd serve`.
  */
 #include "admin/admin.h"
 
@@ -34,6 +35,12 @@ static const char admin_usage[] =
 	"            --owner ACCOUNT_ID [--share ACCOUNT_ID,...] [--state S] [--available N]\n"
 	"                                    register a Capacity Block by hand\n"
 	"  block ls\n"
+	"  policy timezone [ZONE]            the IANA zone of policy windows without their\n"
+	"                                    own (default UTC); without ZONE, print it\n"
+	"  policy ls                         settings, windows and what is in force now\n"
+	"  quota set TEAM INSTANCE_TYPE N    at most N instances of the type at once\n"
+	"  quota rm TEAM INSTANCE_TYPE\n"
+	"  quota ls [--team NAME]\n"
 	"Run `cbqd admin COMMAND --help` for details. CONNINFO is a libpq connection\n"
 	"string or URI; without --db, libpq's defaults and the PG* environment apply.\n";
 
@@ -61,10 +68,9 @@ static const struct {
 	const char *name;
 	int (*run)(struct admin_ctx *ctx, int argc, char **argv);
 } groups[] = {
-	{ "team", admin_team_main },
-	{ "account", admin_account_main },
-	{ "admin", admin_admin_main },
-	{ "block", admin_block_main },
+	{ "team", admin_team_main },	 { "account", admin_account_main },
+	{ "admin", admin_admin_main },	 { "block", admin_block_main },
+	{ "policy", admin_policy_main }, { "quota", admin_quota_main },
 };
 
 int cbqd_admin_main(int argc, char **argv)
