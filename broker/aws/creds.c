@@ -340,15 +340,22 @@ static void imds_token(struct aws_creds_provider *p, const struct aws_http_reply
 	}
 }
 
+/* A GET that did not give what it should: try again while attempts are
+ * left, else fail with why (NULL: the last HTTP status or transport error). */
+static void imds_retry(struct aws_creds_provider *p, const char *why)
+{
+	if (p->attempt < p->plan.imds_attempts)
+		imds_send(p);
+	else
+		imds_fail(p, why);
+}
+
 static void imds_role(struct aws_creds_provider *p, const struct aws_http_reply *r)
 {
 	if (r->fail != AWS_HTTP_OK || r->status != 200 || r->body_len == 0) {
-		if (p->attempt < p->plan.imds_attempts)
-			imds_send(p);
-		else
-			imds_fail(p, r->fail == AWS_HTTP_OK && r->status == 404 ?
-					     "HTTP 404: the instance has no IAM role" :
-					     NULL);
+		imds_retry(p, r->fail == AWS_HTTP_OK && r->status == 404 ?
+				      "HTTP 404: the instance has no IAM role" :
+				      NULL);
 		return;
 	}
 	/* One role per instance profile; take the first line. */
@@ -377,12 +384,9 @@ static void imds_creds(struct aws_creds_provider *p, const struct aws_http_reply
 		doc = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(doc)) {
 		json_decref(doc);
-		if (p->attempt < p->plan.imds_attempts)
-			imds_send(p);
-		else
-			imds_fail(p, r->fail == AWS_HTTP_OK && r->status == 200 ?
-					     "the reply is not a JSON object" :
-					     NULL);
+		imds_retry(p, r->fail == AWS_HTTP_OK && r->status == 200 ?
+				      "the reply is not a JSON object" :
+				      NULL);
 		return;
 	}
 	const char *id = jstr(doc, "AccessKeyId"), *sk = jstr(doc, "SecretAccessKey");

@@ -228,23 +228,50 @@ static struct aws_creds_plan imds_plan(const struct env *e)
 
 static const cbq_ms NOW = (EXPIRY_S - 6 * 3600) * 1000; /* six hours before expiry */
 
+/* A provider for plan on e's loop and HTTP client; the test fails if it is refused. */
+static struct aws_creds_provider *provider_new(const struct env *e,
+					       const struct aws_creds_plan *plan)
+{
+	struct cbq_error err = { 0 };
+	struct aws_creds_provider *p =
+		aws_creds_provider_new(e->base, e->http, plan, NULL, NULL, &err);
+
+	cr_assert(p, "%s", err.msg);
+	return p;
+}
+
+/* One fetch at now into *g, answered from the loop, never inside the call;
+ * the test fails when no answer comes within five seconds. */
+static void fetch_wait(struct event_base *base, struct aws_creds_provider *p, cbq_ms now,
+		       struct got *g)
+{
+	cr_assert(aws_creds_provider_fetch(p, now, on_creds, g));
+	cr_expect_not(g->done, "done ran inside fetch");
+	cr_assert(run_until(base, &g->done, 5000), "no answer");
+}
+
+/* A fresh provider for plan, one fetch at now into *g, then it is freed. */
+static void fetch_once(const struct env *e, const struct aws_creds_plan *plan, cbq_ms now,
+		       struct got *g)
+{
+	struct aws_creds_provider *p = provider_new(e, plan);
+
+	fetch_wait(e->base, p, now, g);
+	aws_creds_provider_free(p);
+}
+
 /* ---- IMDS */
 
 Test(aws_creds_imds, v2_token_then_role_then_credentials)
 {
 	struct env e;
 	struct got g = { 0 };
-	struct cbq_error err = { 0 };
 
 	env_open(&e);
 	struct aws_creds_plan plan = imds_plan(&e);
-	struct aws_creds_provider *p =
-		aws_creds_provider_new(e.base, e.http, &plan, NULL, NULL, &err);
-	cr_assert(p, "%s", err.msg);
+	struct aws_creds_provider *p = provider_new(&e, &plan);
 	cr_expect_null(aws_creds_provider_peek(p, NOW));
-	cr_assert(aws_creds_provider_fetch(p, NOW, on_creds, &g));
-	cr_expect_not(g.done, "done ran inside fetch");
-	cr_assert(run_until(e.base, &g.done, 5000), "no answer");
+	fetch_wait(e.base, p, NOW, &g);
 	cr_assert(g.ok, "%s", g.err.msg);
 	cr_expect_str_eq(g.key_id, "ASIAIMDSEXAMPLE");
 	cr_expect_str_eq(g.secret, "imdss3cr3t");
@@ -277,22 +304,16 @@ static void expect_v1(int status)
 {
 	struct env e;
 	struct got g = { 0 };
-	struct cbq_error err = { 0 };
 
 	env_open(&e);
 	e.fake.token_status = status;
 	struct aws_creds_plan plan = imds_plan(&e);
 	plan.imds_timeout_ms = 300;
-	struct aws_creds_provider *p =
-		aws_creds_provider_new(e.base, e.http, &plan, NULL, NULL, &err);
-	cr_assert(p);
-	aws_creds_provider_fetch(p, NOW, on_creds, &g);
-	cr_assert(run_until(e.base, &g.done, 5000));
+	fetch_once(&e, &plan, NOW, &g);
 	cr_assert(g.ok, "token %d: %s", status, g.err.msg);
 	cr_assert_eq(e.fake.n_seen, 3);
 	cr_expect_str_eq(e.fake.seen[1].token, "", "v1: no token header");
 	cr_expect_str_eq(e.fake.seen[2].token, "");
-	aws_creds_provider_free(p);
 	env_close(&e);
 }
 
@@ -308,21 +329,16 @@ Test(aws_creds_imds, v1_disabled_refuses_the_fallback)
 {
 	struct env e;
 	struct got g = { 0 };
-	struct cbq_error err = { 0 };
 
 	env_open(&e);
 	e.fake.token_status = 403;
 	struct aws_creds_plan plan = imds_plan(&e);
 	plan.imds_v1_disabled = true;
-	struct aws_creds_provider *p =
-		aws_creds_provider_new(e.base, e.http, &plan, NULL, NULL, &err);
-	aws_creds_provider_fetch(p, NOW, on_creds, &g);
-	cr_assert(run_until(e.base, &g.done, 5000));
+	fetch_once(&e, &plan, NOW, &g);
 	cr_assert_not(g.ok);
 	cr_expect(strstr(g.err.msg, "IMDSv1 is disabled"), "%s", g.err.msg);
 	cr_expect(strstr(g.err.msg, "HTTP 403"), "%s", g.err.msg);
 	cr_expect_eq(e.fake.n_seen, 1);
-	aws_creds_provider_free(p);
 	env_close(&e);
 }
 
@@ -330,21 +346,16 @@ Test(aws_creds_imds, token_400_stops_the_provider)
 {
 	struct env e;
 	struct got g = { 0 };
-	struct cbq_error err = { 0 };
 
 	env_open(&e);
 	e.fake.token_status = 400;
 	struct aws_creds_plan plan = imds_plan(&e);
 	plan.imds_attempts = 3;
-	struct aws_creds_provider *p =
-		aws_creds_provider_new(e.base, e.http, &plan, NULL, NULL, &err);
-	aws_creds_provider_fetch(p, NOW, on_creds, &g);
-	cr_assert(run_until(e.base, &g.done, 5000));
+	fetch_once(&e, &plan, NOW, &g);
 	cr_assert_not(g.ok);
 	cr_expect_eq(g.err.code, CBQ_ERR_UNAVAILABLE);
 	cr_expect(strstr(g.err.msg, "HTTP 400"), "%s", g.err.msg);
 	cr_expect_eq(e.fake.n_seen, 1);
-	aws_creds_provider_free(p);
 	env_close(&e);
 }
 
@@ -352,32 +363,24 @@ Test(aws_creds_imds, gets_are_retried_within_the_attempts)
 {
 	struct env e;
 	struct got g = { 0 };
-	struct cbq_error err = { 0 };
 
 	env_open(&e);
 	e.fake.role_fail_first = 1;
 	e.fake.creds_fail_first = 2;
 	struct aws_creds_plan plan = imds_plan(&e);
 	plan.imds_attempts = 3;
-	struct aws_creds_provider *p =
-		aws_creds_provider_new(e.base, e.http, &plan, NULL, NULL, &err);
-	aws_creds_provider_fetch(p, NOW, on_creds, &g);
-	cr_assert(run_until(e.base, &g.done, 5000));
+	fetch_once(&e, &plan, NOW, &g);
 	cr_assert(g.ok, "%s", g.err.msg);
 	cr_expect_eq(e.fake.n_seen, 1 + 2 + 3);
-	aws_creds_provider_free(p);
 
 	/* one attempt: the first 500 is final */
 	struct got g2 = { 0 };
 	e.fake.n_seen = 0;
 	e.fake.creds_fail_first = 1;
 	plan.imds_attempts = 1;
-	p = aws_creds_provider_new(e.base, e.http, &plan, NULL, NULL, &err);
-	aws_creds_provider_fetch(p, NOW, on_creds, &g2);
-	cr_assert(run_until(e.base, &g2.done, 5000));
+	fetch_once(&e, &plan, NOW, &g2);
 	cr_assert_not(g2.ok);
 	cr_expect(strstr(g2.err.msg, "HTTP 500 after 1 attempt"), "%s", g2.err.msg);
-	aws_creds_provider_free(p);
 	env_close(&e);
 }
 
@@ -385,22 +388,17 @@ Test(aws_creds_imds, a_document_without_all_four_fields_is_no_credentials)
 {
 	struct env e;
 	struct got g = { 0 };
-	struct cbq_error err = { 0 };
 
 	env_open(&e);
 	e.fake.doc = "{\"Code\":\"AssumeRoleUnauthorizedAccess\",\"Message\":\"no\","
 		     "\"AccessKeyId\":\"ASIAIMDSEXAMPLE\",\"SecretAccessKey\":\"imdss3cr3t\"}";
 	struct aws_creds_plan plan = imds_plan(&e);
-	struct aws_creds_provider *p =
-		aws_creds_provider_new(e.base, e.http, &plan, NULL, NULL, &err);
-	aws_creds_provider_fetch(p, NOW, on_creds, &g);
-	cr_assert(run_until(e.base, &g.done, 5000));
+	fetch_once(&e, &plan, NOW, &g);
 	cr_assert_not(g.ok);
 	cr_expect(strstr(g.err.msg,
 			 "no credentials in the reply (Code AssumeRoleUnauthorizedAccess)"),
 		  "%s", g.err.msg);
 	cr_expect(!strstr(g.err.msg, "s3cr3t"), "%s", g.err.msg);
-	aws_creds_provider_free(p);
 	env_close(&e);
 }
 
@@ -408,22 +406,15 @@ Test(aws_creds_imds, credentials_near_expiry_are_stretched)
 {
 	struct env e;
 	struct got g = { 0 };
-	struct cbq_error err = { 0 };
-	static char doc[512];
 
 	env_open(&e);
-	snprintf(doc, sizeof(doc), DOC_FMT, "2026-05-16T23:00:20Z");
-	e.fake.doc = doc;
 	struct aws_creds_plan plan = imds_plan(&e);
-	struct aws_creds_provider *p =
-		aws_creds_provider_new(e.base, e.http, &plan, NULL, NULL, &err);
-	cbq_ms now = EXPIRY_S * 1000 - 10 * 60 * 1000; /* ten minutes left */
-	aws_creds_provider_fetch(p, now, on_creds, &g);
-	cr_assert(run_until(e.base, &g.done, 5000));
+	/* the fake's document expires at EXPIRY_S: ten minutes left */
+	cbq_ms now = EXPIRY_S * 1000 - 10 * 60 * 1000;
+	fetch_once(&e, &plan, now, &g);
 	cr_assert(g.ok, "%s", g.err.msg);
 	cr_expect_geq(g.expires, now + 15 * 60 * 1000 + 120 * 1000);
 	cr_expect_leq(g.expires, now + 15 * 60 * 1000 + 600 * 1000);
-	aws_creds_provider_free(p);
 	env_close(&e);
 }
 
@@ -431,12 +422,10 @@ Test(aws_creds_imds, concurrent_fetches_share_one_refresh_and_cancel_works)
 {
 	struct env e;
 	struct got a = { 0 }, b = { 0 }, c = { 0 };
-	struct cbq_error err = { 0 };
 
 	env_open(&e);
 	struct aws_creds_plan plan = imds_plan(&e);
-	struct aws_creds_provider *p =
-		aws_creds_provider_new(e.base, e.http, &plan, NULL, NULL, &err);
+	struct aws_creds_provider *p = provider_new(&e, &plan);
 	aws_creds_provider_fetch(p, NOW, on_creds, &a);
 	struct aws_creds_wait *wb = aws_creds_provider_fetch(p, NOW, on_creds, &b);
 	aws_creds_provider_fetch(p, NOW, on_creds, &c);
@@ -449,9 +438,7 @@ Test(aws_creds_imds, concurrent_fetches_share_one_refresh_and_cancel_works)
 
 	/* fresh in the cache: a fetch answers from the loop without a request */
 	struct got d = { 0 };
-	aws_creds_provider_fetch(p, NOW, on_creds, &d);
-	cr_expect_not(d.done);
-	cr_assert(run_until(e.base, &d.done, 1000));
+	fetch_wait(e.base, p, NOW, &d);
 	cr_expect_eq(e.fake.n_seen, 3);
 	aws_creds_provider_free(p);
 	env_close(&e);
@@ -461,14 +448,11 @@ Test(aws_creds_imds, a_failed_refresh_keeps_unexpired_credentials_and_peek_refre
 {
 	struct env e;
 	struct got g = { 0 }, g2 = { 0 };
-	struct cbq_error err = { 0 };
 
 	env_open(&e);
 	struct aws_creds_plan plan = imds_plan(&e);
-	struct aws_creds_provider *p =
-		aws_creds_provider_new(e.base, e.http, &plan, NULL, NULL, &err);
-	aws_creds_provider_fetch(p, NOW, on_creds, &g);
-	cr_assert(run_until(e.base, &g.done, 5000));
+	struct aws_creds_provider *p = provider_new(&e, &plan);
+	fetch_wait(e.base, p, NOW, &g);
 	cr_assert(g.ok);
 
 	/* inside the 15-minute advisory window: peek answers and refreshes behind */
@@ -480,8 +464,7 @@ Test(aws_creds_imds, a_failed_refresh_keeps_unexpired_credentials_and_peek_refre
 	cr_expect_eq(e.fake.n_seen, 3, "background refresh");
 	/* that document had 12 minutes left, so it was stretched: learn by how much */
 	struct got s = { 0 };
-	aws_creds_provider_fetch(p, later, on_creds, &s);
-	cr_assert(run_until(e.base, &s.done, 1000));
+	fetch_wait(e.base, p, later, &s);
 	cr_expect_gt(s.expires, EXPIRY_S * 1000);
 
 	/* IMDS goes bad; four minutes left: the old credentials still serve */
@@ -489,16 +472,14 @@ Test(aws_creds_imds, a_failed_refresh_keeps_unexpired_credentials_and_peek_refre
 	e.fake.role_fail_first = 100;
 	cbq_ms late = s.expires - 4 * 60 * 1000;
 	cr_expect_null(aws_creds_provider_peek(p, late));
-	aws_creds_provider_fetch(p, late, on_creds, &g2);
-	cr_assert(run_until(e.base, &g2.done, 5000));
+	fetch_wait(e.base, p, late, &g2);
 	cr_expect(g2.ok, "%s", g2.err.msg);
 	cr_expect_str_eq(g2.key_id, "ASIAIMDSEXAMPLE");
 	cr_expect_eq(g2.expires, s.expires);
 
 	/* expired: now it is an error */
 	struct got g3 = { 0 };
-	aws_creds_provider_fetch(p, s.expires + 1, on_creds, &g3);
-	cr_assert(run_until(e.base, &g3.done, 5000));
+	fetch_wait(e.base, p, s.expires + 1, &g3);
 	cr_expect_not(g3.ok);
 	cr_expect(strstr(g3.err.msg, "security-credentials/: HTTP 500 after 1 attempt"), "%s",
 		  g3.err.msg);
@@ -530,9 +511,7 @@ Test(aws_creds_static, peek_answers_and_expiry_is_an_error)
 	cr_expect_str_eq(c->access_key_id, "AKIASTATICEXAMPLE");
 	cr_expect_null(c->session_token);
 	struct got g = { 0 };
-	aws_creds_provider_fetch(p, NOW, on_creds, &g);
-	cr_expect_not(g.done, "done ran inside fetch");
-	cr_assert(run_until(base, &g.done, 1000));
+	fetch_wait(base, p, NOW, &g);
 	cr_expect(g.ok);
 	aws_creds_provider_free(p);
 
@@ -540,8 +519,7 @@ Test(aws_creds_static, peek_answers_and_expiry_is_an_error)
 	p = aws_creds_provider_new(base, NULL, &plan, NULL, NULL, &err);
 	cr_expect_null(aws_creds_provider_peek(p, NOW));
 	struct got g2 = { 0 };
-	aws_creds_provider_fetch(p, NOW, on_creds, &g2);
-	cr_assert(run_until(base, &g2.done, 1000));
+	fetch_wait(base, p, NOW, &g2);
 	cr_expect_not(g2.ok);
 	cr_expect_eq(g2.err.code, CBQ_ERR_UNAUTHENTICATED);
 	cr_expect(strstr(g2.err.msg, "the credentials from env expired at 2026-05-16T17:00:19Z"),
@@ -697,8 +675,7 @@ Test(aws_creds_role, a_refused_assume_names_the_role_and_a_freed_provider_ignore
 	struct got g = { 0 };
 
 	struct aws_creds_provider *p = aws_creds_provider_new(base, NULL, &role, hook, &h, &err);
-	aws_creds_provider_fetch(p, NOW, on_creds, &g);
-	cr_assert(run_until(base, &g.done, 2000));
+	fetch_wait(base, p, NOW, &g);
 	cr_assert_not(g.ok);
 	cr_expect_eq(g.err.code, CBQ_ERR_FORBIDDEN);
 	cr_expect(strstr(g.err.msg, "assume role arn:aws:iam::111122223333:role/top: AccessDenied"),
