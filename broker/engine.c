@@ -18,6 +18,7 @@ struct engine {
 	struct db *db;
 	const struct cbq_clock *clock;
 	bool schema_ok;
+	bool leader;
 };
 
 /* One API operation in flight. */
@@ -73,6 +74,22 @@ void engine_free(struct engine *e)
 bool engine_ready(const struct engine *e)
 {
 	return e->schema_ok && db_ready(e->db);
+}
+
+void engine_set_leader(struct engine *e, bool leader)
+{
+	e->leader = leader;
+}
+
+bool engine_is_leader(const struct engine *e)
+{
+	return e->leader;
+}
+
+void engine_notified(struct engine *e, const char *channel, const char *payload)
+{
+	(void)e;
+	cbq_log(CBQ_LOG_DEBUG, "notified", "channel=%s payload_bytes=%zu", channel, strlen(payload));
 }
 
 void engine_set_schema_ok(struct engine *e)

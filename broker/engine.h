@@ -36,6 +36,11 @@ void engine_free(struct engine *e);
 bool engine_ready(const struct engine *e);
 /* Called once the schema check passed (serve does it before listening). */
 void engine_set_schema_ok(struct engine *e);
+/* Leadership gained or lost (db/leader.h): only the leader runs the control loops. */
+void engine_set_leader(struct engine *e, bool leader);
+bool engine_is_leader(const struct engine *e);
+/* A NOTIFY the leader's session received (policy or job changes). */
+void engine_notified(struct engine *e, const char *channel, const char *payload);
 
 typedef void engine_caller_fn(void *arg, const struct caller *caller, const struct cbq_error *err);
 /* Looks up the caller's account: CBQ_ERR_FORBIDDEN naming it when not registered. */

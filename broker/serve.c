@@ -14,6 +14,7 @@
 #include "api/server.h"
 #include "app.h"
 #include "db/db.h"
+#include "db/leader.h"
 #include "db/migrate.h"
 #include "engine.h"
 #include "util/clock.h"
@@ -26,6 +27,7 @@ struct cbq_app {
 	struct db *db;
 	struct engine *engine;
 	struct api_server *api;
+	struct db_leader *leader;
 	struct event *sigterm, *sigint, *sighup, *timer;
 	bool draining;
 	bool checking; /* a schema check is in flight */
@@ -130,6 +132,36 @@ static void start_listening(struct cbq_app *app)
 
 static void schema_checked(void *arg, const struct cbq_error *err);
 
+/* Every cbqd serves the API; the one holding the lock runs the control loops. */
+static void on_leadership(void *arg, bool leader)
+{
+	struct cbq_app *app = arg;
+
+	engine_set_leader(app->engine, leader);
+}
+
+static void on_notify(void *arg, const char *channel, const char *payload)
+{
+	struct cbq_app *app = arg;
+
+	engine_notified(app->engine, channel, payload);
+}
+
+static void start_campaign(struct cbq_app *app)
+{
+	static const char *const channels[] = { "cbq_policy", "cbq_jobs" };
+	struct db_leader_config lc = {
+		.conninfo = app->cfg.db,
+		.lock_key = DB_LEADER_LOCK_KEY,
+		.channels = channels,
+		.n_channels = sizeof(channels) / sizeof(channels[0]),
+	};
+
+	app->leader = db_leader_start(app->base, &lc, on_leadership, on_notify, app);
+	if (!app->leader)
+		abort(); /* the channels above are constants */
+}
+
 static void check_schema(struct cbq_app *app)
 {
 	app->checking = true;
@@ -155,6 +187,8 @@ static void schema_checked(void *arg, const struct cbq_error *err)
 	}
 	engine_set_schema_ok(app->engine);
 	start_listening(app);
+	if (app->api)
+		start_campaign(app);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg)
@@ -190,6 +224,10 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	app->draining = true;
+	/* hand the control loops to another cbqd right away */
+	db_leader_stop(app->leader);
+	app->leader = NULL;
+	engine_set_leader(app->engine, false);
 	app->drain_deadline = cbq_clock_real_ms() + (cbq_ms)app->cfg.drain_timeout_s * 1000;
 	cbq_log(CBQ_LOG_INFO, "draining", "signal=%d inflight=%d", (int)sig,
 		app->api ? api_server_inflight(app->api) : 0);
@@ -253,6 +291,7 @@ int cbqd_serve_main(int argc, char **argv)
 	check_schema(&app);
 	event_base_dispatch(app.base);
 
+	db_leader_stop(app.leader);
 	api_server_free(app.api);
 	engine_free(app.engine);
 	db_close(app.db);
