@@ -11,6 +11,9 @@
 
 #include "db/db.h"
 #include "db/jobs.h"
+#include "db/snapshot.h"
+#include "db/verdicts.h"
+#include "sched/sched.h"
 #include "util/clock.h"
 #include "util/log.h"
 
@@ -19,6 +22,12 @@ struct engine {
 	const struct cbq_clock *clock;
 	bool schema_ok;
 	bool leader;
+	/* the scheduling cycle (leader only) */
+	struct sched_settings settings;
+	bool cycling;	   /* a cycle is in flight */
+	bool dirty;	   /* something changed since the last cycle began */
+	cbq_ms next_cycle; /* real ms: the latest moment for the next one */
+	cbq_ms plan_next;  /* clock ms: when the last plan changes by itself */
 };
 
 /* One API operation in flight. */
@@ -63,6 +72,8 @@ struct engine *engine_new(struct db *db, const struct cbq_clock *clock)
 		abort();
 	e->db = db;
 	e->clock = clock;
+	sched_settings_default(&e->settings);
+	e->plan_next = SCHED_NO_ETA;
 	return e;
 }
 
@@ -79,6 +90,7 @@ bool engine_ready(const struct engine *e)
 void engine_set_leader(struct engine *e, bool leader)
 {
 	e->leader = leader;
+	e->dirty = leader;
 }
 
 bool engine_is_leader(const struct engine *e)
@@ -88,8 +100,99 @@ bool engine_is_leader(const struct engine *e)
 
 void engine_notified(struct engine *e, const char *channel, const char *payload)
 {
-	(void)e;
 	cbq_log(CBQ_LOG_DEBUG, "notified", "channel=%s payload_bytes=%zu", channel, strlen(payload));
+	e->dirty = true;
+}
+
+/* ---- the scheduling cycle ------------------------------------------------- */
+
+/* One cycle: snapshot → sched_plan → verdicts back to Postgres. */
+struct cycle {
+	struct engine *e;
+	cbq_ms began;	  /* real ms, for the log */
+	size_t pending, launches, reservations;
+};
+
+static void cycle_end(struct engine *e)
+{
+	e->cycling = false;
+	e->next_cycle = cbq_clock_real_ms() + ENGINE_CYCLE_MAX_GAP_MS;
+}
+
+static void verdicts_stored(void *arg, long changed, const struct db_error *err)
+{
+	struct cycle *c = arg;
+
+	if (err)
+		cbq_log(CBQ_LOG_WARN, "sched_store_failed", "error=\"%s\"", err->err.msg);
+	else
+		cbq_log(CBQ_LOG_INFO, "sched_cycle",
+			"pending=%zu launches=%zu reservations=%zu changed=%ld ms=%lld", c->pending,
+			c->launches, c->reservations, changed,
+			(long long)(cbq_clock_real_ms() - c->began));
+	cycle_end(c->e);
+	free(c);
+}
+
+static void snapshot_loaded(void *arg, struct db_snapshot *snap, const struct cbq_error *err)
+{
+	struct cycle *c = arg;
+	struct engine *e = c->e;
+	struct sched_plan plan = { 0 };
+	struct cbq_error perr = { 0 };
+	char reason[SCHED_REASON_BUF];
+
+	if (!snap) {
+		cbq_log(CBQ_LOG_WARN, "sched_snapshot_failed", "error=\"%s\"", err->msg);
+		cycle_end(e);
+		free(c);
+		return;
+	}
+	if (sched_plan(&snap->in, &plan, &perr) != CBQ_OK) {
+		/* the snapshot broke the scheduler's contract: a bug or a bad row */
+		cbq_log(CBQ_LOG_ERROR, "sched_input_refused", "field=%s error=\"%s\"", perr.field,
+			perr.msg);
+		db_snapshot_free(snap);
+		cycle_end(e);
+		free(c);
+		return;
+	}
+	struct db_verdicts *v = db_verdicts_new(snap->in.n_pending);
+	for (size_t i = 0; i < snap->in.n_pending; i++) {
+		sched_reason_format(&snap->in, &plan, i, reason, sizeof(reason));
+		db_verdicts_add(v, snap->in.pending[i].id, reason, plan.verdicts[i].eta);
+	}
+	c->pending = snap->in.n_pending;
+	c->launches = plan.n_launches;
+	c->reservations = plan.n_reservations;
+	e->plan_next = plan.next_at;
+	sched_plan_free(&plan);
+	db_snapshot_free(snap);
+	db_verdicts_store(e->db, v, verdicts_stored, c);
+}
+
+static void cycle_start(struct engine *e)
+{
+	struct cycle *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		abort();
+	c->e = e;
+	c->began = cbq_clock_real_ms();
+	e->cycling = true;
+	e->dirty = false;
+	db_snapshot_load(e->db, cbq_clock_now(e->clock), &e->settings, snapshot_loaded, c);
+}
+
+void engine_tick(struct engine *e)
+{
+	cbq_ms real = cbq_clock_real_ms();
+
+	if (!e->leader || !e->schema_ok || e->cycling)
+		return;
+	if (e->dirty || real >= e->next_cycle ||
+	    (e->plan_next != SCHED_NO_ETA && cbq_clock_now(e->clock) >= e->plan_next))
+		cycle_start(e);
 }
 
 void engine_set_schema_ok(struct engine *e)

@@ -39,6 +39,14 @@ void engine_set_schema_ok(struct engine *e);
 /* Leadership gained or lost (db/leader.h): only the leader runs the control loops. */
 void engine_set_leader(struct engine *e, bool leader);
 bool engine_is_leader(const struct engine *e);
+/* The leader replans at least this often (real time), and at once on any
+ * trigger: leadership gained, a NOTIFY, the plan's own next change. */
+#define ENGINE_CYCLE_MAX_GAP_MS ((cbq_ms)5000)
+
+/* The periodic tick (STYLE.md rule 5): runs a scheduling cycle when one is
+ * due. Called by the loop's timer; does nothing unless leader. */
+void engine_tick(struct engine *e);
+
 /* A NOTIFY the leader's session received (policy or job changes). */
 void engine_notified(struct engine *e, const char *channel, const char *payload);
 

@@ -196,6 +196,8 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct cbq_app *app = arg;
 
 	app->ticks++;
+	if (app->api && !app->draining)
+		engine_tick(app->engine);
 	if (!app->api && !app->draining && !app->checking && !app->exit_code) {
 		/* retry the schema check once a second until Postgres answers */
 		if (app->ticks % 5 == 0)

@@ -1,0 +1,412 @@
+/*
+ * Loading the scheduler's snapshot; see snapshot.h. Nine queries go to the
+ * pool at once; each callback copies its rows as text into the snapshot's
+ * arena; when the last one answers, the rows become struct sched_input with
+ * every name interned (one hash table per namespace). Queries may see
+ * slightly different moments: a job that moves in between is caught by the
+ * conditional UPDATEs that act on the plan and by the next cycle.
+ */
+#include "db/snapshot.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "db/db.h"
+
+enum q {
+	Q_SETTINGS,
+	Q_KINDS,
+	Q_TEAMS,
+	Q_ACCOUNTS,
+	Q_QUOTAS,
+	Q_TIMELINE,
+	Q_BLOCKS,
+	Q_PENDING,
+	Q_RUNNING,
+	Q_COUNT
+};
+
+/* $1: now (ms); $2: horizon (ms). */
+static const char *const sql[Q_COUNT] = {
+	[Q_SETTINGS] = "SELECT ageing_per_hour, fair_share_weight,"
+		       " (extract(epoch FROM fair_share_half_life) * 1000)::bigint"
+		       " FROM policy_settings",
+	[Q_KINDS] = "SELECT kind FROM job_kinds ORDER BY kind",
+	[Q_TEAMS] = "SELECT t.name, t.priority, COALESCE(u.instance_hours, 0)"
+		    " FROM teams t LEFT JOIN cbq_team_usage_decayed("
+		    "to_timestamp($1::bigint / 1000.0)) u ON u.team = t.name ORDER BY t.name",
+	[Q_ACCOUNTS] = "SELECT account_id, team FROM accounts ORDER BY account_id",
+	[Q_QUOTAS] = "SELECT team, instance_type, max_instances FROM team_quotas",
+	[Q_TIMELINE] = "SELECT cbq_ms(start_at), cbq_ms(end_at), kind, boost, max_share"
+		       " FROM cbq_policy_timeline(to_timestamp($1::bigint / 1000.0),"
+		       " make_interval(secs => $2::bigint / 1000.0))",
+	[Q_BLOCKS] = "SELECT b.id, b.state, b.instance_type, b.az, b.owner_account_id, b.total,"
+		     " b.available, cbq_ms(b.start_at), cbq_ms(b.end_at),"
+		     " array_to_string(array_agg(c.account_id) FILTER"
+		     " (WHERE c.account_id IS NOT NULL), ',')"
+		     " FROM blocks b LEFT JOIN block_consumers c ON c.block_id = b.id"
+		     " WHERE b.state IN ('active', 'scheduled') GROUP BY b.id",
+	[Q_PENDING] = "SELECT id, account_id, kind, instance_type, instance_count, duration_s,"
+		      " priority, checkpointable, cbq_ms(submitted_at), attempt"
+		      " FROM jobs WHERE state = 'queued'",
+	[Q_RUNNING] = "SELECT id, account_id, kind, block_id, instance_count,"
+		      " cbq_ms(COALESCE(started_at, updated_at)), duration_s, checkpointable,"
+		      " state = 'expiring'"
+		      " FROM jobs WHERE state IN ('launching', 'running', 'expiring')"
+		      " AND block_id IS NOT NULL",
+};
+
+/* A result copied out of its callback. */
+struct table {
+	int rows, cols;
+	char **cells; /* rows * cols, in the arena */
+};
+
+struct load {
+	struct db_snapshot *snap;
+	struct table t[Q_COUNT];
+	int pending;
+	struct cbq_error err;
+	db_snapshot_fn *done;
+	void *arg;
+	cbq_ms now;
+};
+
+struct qarg {
+	struct load *l;
+	enum q which;
+};
+
+static const char *cell(const struct table *t, int row, int col)
+{
+	return t->cells[(size_t)row * (size_t)t->cols + (size_t)col];
+}
+
+static char *copy(struct cbq_arena *a, const char *s)
+{
+	size_t n = strlen(s);
+	char *d = cbq_arena_alloc(a, n + 1, 1);
+
+	memcpy(d, s, n);
+	return d;
+}
+
+/* ---- interning: name → index, one table per namespace -------------------- */
+
+struct names {
+	const char **list; /* index → name */
+	size_t n, cap;
+	uint32_t *slots; /* open addressing: index + 1, 0 = empty */
+	size_t n_slots;
+};
+
+static uint64_t hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static uint32_t *slot_of(struct names *ns, const char *s)
+{
+	size_t i = hash(s) & (ns->n_slots - 1);
+
+	while (ns->slots[i] && strcmp(ns->list[ns->slots[i] - 1], s) != 0)
+		i = (i + 1) & (ns->n_slots - 1);
+	return &ns->slots[i];
+}
+
+static void grow(struct names *ns)
+{
+	size_t n_slots = ns->n_slots ? ns->n_slots * 2 : 64;
+
+	free(ns->slots);
+	ns->slots = cbq_xcalloc(n_slots, sizeof(*ns->slots));
+	ns->n_slots = n_slots;
+	for (size_t i = 0; i < ns->n; i++)
+		*slot_of(ns, ns->list[i]) = (uint32_t)i + 1;
+}
+
+/* The index of s (a string that outlives the table), adding it if new. */
+static uint32_t intern(struct names *ns, const char *s)
+{
+	uint32_t *slot;
+
+	if ((ns->n + 1) * 2 > ns->n_slots)
+		grow(ns);
+	slot = slot_of(ns, s);
+	if (!*slot) {
+		if (ns->n == ns->cap) {
+			ns->cap = ns->cap ? ns->cap * 2 : 16;
+			ns->list = cbq_xrealloc(ns->list, ns->cap, sizeof(*ns->list));
+		}
+		ns->list[ns->n] = s;
+		*slot = (uint32_t)++ns->n;
+	}
+	return *slot - 1;
+}
+
+/* The index of s, or SCHED_NONE. */
+static uint32_t find(struct names *ns, const char *s)
+{
+	if (!ns->n_slots)
+		return SCHED_NONE;
+	uint32_t v = *slot_of(ns, s);
+	return v ? v - 1 : SCHED_NONE;
+}
+
+/* Moves the names into the arena (the sched_input keeps them) and frees the table. */
+static const char *const *names_finish(struct names *ns, struct cbq_arena *a, size_t *n)
+{
+	const char **out = cbq_arena_alloc(a, ns->n ? ns->n : 1, sizeof(*out));
+
+	memcpy(out, ns->list, ns->n * sizeof(*out));
+	*n = ns->n;
+	free(ns->list);
+	free(ns->slots);
+	memset(ns, 0, sizeof(*ns));
+	return out;
+}
+
+/* ---- assembly ------------------------------------------------------------- */
+
+static int64_t num(const char *s)
+{
+	return strtoll(s, NULL, 10);
+}
+
+static void assemble(struct load *l)
+{
+	struct cbq_arena *a = &l->snap->arena;
+	struct sched_input *in = &l->snap->in;
+	struct names kinds = { 0 }, types = { 0 }, azs = { 0 }, teams = { 0 }, accounts = { 0 },
+		     blocks = { 0 };
+	const struct table *t;
+
+	in->now = l->now;
+	t = &l->t[Q_SETTINGS];
+	if (t->rows == 1) {
+		in->settings.ageing_per_hour = strtod(cell(t, 0, 0), NULL);
+		in->settings.fair_share_weight = strtod(cell(t, 0, 1), NULL);
+		in->settings.half_life = num(cell(t, 0, 2));
+	}
+	t = &l->t[Q_KINDS];
+	for (int r = 0; r < t->rows; r++)
+		intern(&kinds, cell(t, r, 0));
+
+	t = &l->t[Q_TEAMS];
+	struct sched_team *tv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*tv));
+	for (int r = 0; r < t->rows; r++) {
+		uint32_t i = intern(&teams, cell(t, r, 0));
+		tv[i] = (struct sched_team){ .name = cell(t, r, 0),
+					     .priority = (int32_t)num(cell(t, r, 1)),
+					     .usage = strtod(cell(t, r, 2), NULL),
+					     .usage_at = l->now };
+	}
+	in->teams = tv;
+	in->n_teams = teams.n;
+
+	t = &l->t[Q_ACCOUNTS];
+	struct sched_account *av = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*av));
+	size_t n_acc = 0;
+	for (int r = 0; r < t->rows; r++) {
+		uint32_t team = find(&teams, cell(t, r, 1));
+		if (team == SCHED_NONE)
+			continue;
+		uint32_t i = intern(&accounts, cell(t, r, 0));
+		av[i] = (struct sched_account){ .id = cell(t, r, 0), .team = team };
+		n_acc = accounts.n;
+	}
+	in->accounts = av;
+	in->n_accounts = n_acc;
+
+	t = &l->t[Q_QUOTAS];
+	struct sched_quota *qv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*qv));
+	size_t n_q = 0;
+	for (int r = 0; r < t->rows; r++) {
+		uint32_t team = find(&teams, cell(t, r, 0));
+		if (team != SCHED_NONE)
+			qv[n_q++] = (struct sched_quota){ .team = team,
+							  .type = intern(&types, cell(t, r, 1)),
+							  .max = (int32_t)num(cell(t, r, 2)) };
+	}
+	in->quotas = qv;
+	in->n_quotas = n_q;
+
+	t = &l->t[Q_TIMELINE];
+	struct sched_window *wv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*wv));
+	for (int r = 0; r < t->rows; r++)
+		wv[r] = (struct sched_window){ .start = num(cell(t, r, 0)),
+					       .end = num(cell(t, r, 1)),
+					       .kind = intern(&kinds, cell(t, r, 2)),
+					       .boost = (int32_t)num(cell(t, r, 3)),
+					       .max_share = strtod(cell(t, r, 4), NULL) };
+	in->timeline = wv;
+	in->n_timeline = (size_t)t->rows;
+
+	t = &l->t[Q_BLOCKS];
+	struct sched_block *bv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*bv));
+	for (int r = 0; r < t->rows; r++) {
+		const char *list = cell(t, r, 9);
+		size_t n_c = *list ? 1 : 0;
+		for (const char *p = list; *p; p++)
+			n_c += *p == ',';
+		uint32_t *cv = cbq_arena_alloc(a, n_c + 1, sizeof(*cv));
+		size_t k = 0;
+		char id[16];
+		for (const char *p = list; *p;) {
+			size_t len = strcspn(p, ",");
+			snprintf(id, sizeof(id), "%.*s", (int)(len < 15 ? len : 15), p);
+			uint32_t acc = find(&accounts, id);
+			if (acc != SCHED_NONE)
+				cv[k++] = acc;
+			p += len + (p[len] == ',');
+		}
+		uint32_t i = intern(&blocks, cell(t, r, 0));
+		bv[i] = (struct sched_block){
+			.id = cell(t, r, 0),
+			.state = sched_block_state_from_ec2(cell(t, r, 1)),
+			.type = intern(&types, cell(t, r, 2)),
+			.az = intern(&azs, cell(t, r, 3)),
+			.owner = find(&accounts, cell(t, r, 4)),
+			.total = (int32_t)num(cell(t, r, 5)),
+			.available = (int32_t)num(cell(t, r, 6)),
+			.start = num(cell(t, r, 7)),
+			.end = num(cell(t, r, 8)),
+			.consumers = cv,
+			.n_consumers = k,
+		};
+	}
+	in->blocks = bv;
+	in->n_blocks = blocks.n;
+
+	t = &l->t[Q_PENDING];
+	struct sched_pending *pv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*pv));
+	size_t n_p = 0;
+	for (int r = 0; r < t->rows; r++) {
+		uint32_t acc = find(&accounts, cell(t, r, 1));
+		if (acc == SCHED_NONE)
+			continue;
+		pv[n_p++] = (struct sched_pending){
+			.id = num(cell(t, r, 0)),
+			.account = acc,
+			.kind = intern(&kinds, cell(t, r, 2)),
+			.type = intern(&types, cell(t, r, 3)),
+			.az = SCHED_NONE,
+			.count = (int32_t)num(cell(t, r, 4)),
+			.duration = num(cell(t, r, 5)) * 1000,
+			.priority = (int32_t)num(cell(t, r, 6)),
+			.checkpointable = cell(t, r, 7)[0] == 't',
+			.submitted_at = num(cell(t, r, 8)),
+			.attempt = (int32_t)num(cell(t, r, 9)),
+		};
+	}
+	in->pending = pv;
+	in->n_pending = n_p;
+
+	t = &l->t[Q_RUNNING];
+	struct sched_running *rv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*rv));
+	size_t n_r = 0;
+	for (int r = 0; r < t->rows; r++) {
+		uint32_t acc = find(&accounts, cell(t, r, 1));
+		uint32_t blk = find(&blocks, cell(t, r, 3));
+		if (acc == SCHED_NONE || blk == SCHED_NONE)
+			continue; /* its block no longer takes part in planning */
+		cbq_ms start = num(cell(t, r, 5));
+		rv[n_r++] = (struct sched_running){
+			.id = num(cell(t, r, 0)),
+			.account = acc,
+			.kind = intern(&kinds, cell(t, r, 2)),
+			.block = blk,
+			.count = (int32_t)num(cell(t, r, 4)),
+			.started_at = start,
+			.expected_end = start + num(cell(t, r, 6)) * 1000,
+			.checkpointable = cell(t, r, 7)[0] == 't',
+			.expiring = cell(t, r, 8)[0] == 't',
+		};
+	}
+	in->running = rv;
+	in->n_running = n_r;
+
+	in->kinds = names_finish(&kinds, a, &in->n_kinds);
+	in->types = names_finish(&types, a, &in->n_types);
+	in->azs = names_finish(&azs, a, &in->n_azs);
+	size_t ignored;
+	(void)names_finish(&teams, a, &ignored);
+	(void)names_finish(&accounts, a, &ignored);
+	(void)names_finish(&blocks, a, &ignored);
+}
+
+static void finish(struct load *l)
+{
+	if (l->err.code) {
+		db_snapshot_free(l->snap);
+		l->done(l->arg, NULL, &l->err);
+	} else {
+		assemble(l);
+		l->done(l->arg, l->snap, NULL);
+	}
+	free(l);
+}
+
+static void on_rows(void *arg, const struct db_result *res, const struct db_error *err)
+{
+	struct qarg *qa = arg;
+	struct load *l = qa->l;
+	struct table *t = &l->t[qa->which];
+
+	if (err) {
+		if (!l->err.code)
+			l->err = err->err;
+	} else if (!l->err.code) {
+		t->rows = db_rows(res);
+		t->cols = db_cols(res);
+		t->cells = cbq_arena_alloc(&l->snap->arena, (size_t)t->rows * (size_t)t->cols + 1,
+					   sizeof(char *));
+		for (int r = 0; r < t->rows; r++)
+			for (int c = 0; c < t->cols; c++)
+				t->cells[(size_t)r * (size_t)t->cols + (size_t)c] =
+					copy(&l->snap->arena, db_get(res, r, c));
+	}
+	free(qa);
+	if (--l->pending == 0)
+		finish(l);
+}
+
+void db_snapshot_load(struct db *db, cbq_ms now, const struct sched_settings *settings,
+		      db_snapshot_fn *done, void *arg)
+{
+	struct load *l = cbq_xcalloc(1, sizeof(*l));
+	char now_s[24], horizon_s[24];
+	const char *params[2] = { now_s, horizon_s };
+
+	l->snap = cbq_xcalloc(1, sizeof(*l->snap));
+	l->snap->in.settings = *settings;
+	l->done = done;
+	l->arg = arg;
+	l->now = now;
+	l->pending = Q_COUNT;
+	snprintf(now_s, sizeof(now_s), "%" PRId64, now);
+	snprintf(horizon_s, sizeof(horizon_s), "%" PRId64, settings->horizon);
+	for (int q = 0; q < Q_COUNT; q++) {
+		struct qarg *qa = cbq_xcalloc(1, sizeof(*qa));
+		int np = q == Q_TIMELINE ? 2 : q == Q_TEAMS ? 1 : 0;
+
+		qa->l = l;
+		qa->which = (enum q)q;
+		db_query(db, sql[q], np, np ? params : NULL, NULL, on_rows, qa);
+	}
+}
+
+void db_snapshot_free(struct db_snapshot *snap)
+{
+	if (!snap)
+		return;
+	cbq_arena_free(&snap->arena);
+	free(snap);
+}

@@ -1,0 +1,126 @@
+/*
+ * The leader's scheduling cycle through the real binaries: jobs submitted
+ * with cbq get a reason with numbers and an ETA that `cbq show` reports,
+ * from the blocks in Postgres and the policy tables, and a change in psql
+ * reaches the plan within seconds.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+
+#define WAIT_MS 10000
+
+static void fini(void)
+{
+	h_cleanup();
+}
+
+TestSuite(sched_cycle, .fini = fini, .timeout = 120);
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Polls the job's reason until it starts with prefix; returns it (malloc'd). */
+static char *wait_reason(const char *db, long id, const char *prefix)
+{
+	char sql[128];
+	char *r = NULL;
+
+	snprintf(sql, sizeof(sql), "SELECT reason FROM jobs WHERE id = %ld", id);
+	for (int waited = 0; waited < WAIT_MS; waited += 100) {
+		free(r);
+		r = h_sql_value(db, sql);
+		if (r && strncmp(r, prefix, strlen(prefix)) == 0)
+			return r;
+		sleep_ms(100);
+	}
+	cr_assert_fail("job %ld: reason \"%s\" never started with \"%s\"", id, r ? r : "", prefix);
+	return NULL;
+}
+
+static long submit(const struct h_cbqd *d, const char *account, const char *kind,
+		   const char *type, const char *count, const char *duration)
+{
+	char *out = NULL;
+	int rc = h_cbq(d, account, &out, "submit", "--kind", kind, "--instance-type", type, "--count",
+		       count, "--duration", duration, "--image-id", "ami-0123456789abcdef0", NULL);
+
+	cr_assert_eq(rc, 0, "submit failed: %s", out);
+	long id = strtol(out, NULL, 10);
+	free(out);
+	return id;
+}
+
+/* A block that started an hour ago and ends in `hours`, shared with both teams. */
+static void add_block(const char *db, const char *id, const char *type, int count, int hours)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO blocks (id, owner_account_id, region, az, instance_type, total,"
+		 " available, state, start_at, end_at) VALUES ('%s', '999988887777', 'us-east-1',"
+		 " 'us-east-1a', '%s', %d, %d, 'active', now() - interval '1 hour',"
+		 " now() + interval '%d hours');"
+		 "INSERT INTO block_consumers VALUES ('%s', '111111111111'), ('%s', '222222222222');",
+		 id, type, count, count, hours, id, id);
+	h_sql(db, sql);
+}
+
+Test(sched_cycle, queued_jobs_get_reasons_with_numbers)
+{
+	const char *db = h_db_create();
+
+	h_seed_teams(db);
+	add_block(db, "cr-0a00000000000001", "p5.48xlarge", 4, 8);
+	struct h_cbqd *d = h_cbqd_start(db, NULL);
+
+	long fits = submit(d, "111111111111", "training", "p5.48xlarge", "4", "2h");
+	long behind = submit(d, "222222222222", "training", "p5.48xlarge", "2", "1h");
+	long too_long = submit(d, "222222222222", "training", "p5.48xlarge", "1", "12h");
+	long no_block = submit(d, "111111111111", "inference", "g6.12xlarge", "1", "1h");
+	long not_shared = submit(d, "333333333333", "training", "p5.48xlarge", "1", "1h");
+
+	free(wait_reason(db, fits, "Launching (4 on cr-0a00000000000001"));
+	/* the block is free now, but all of it goes to the job ahead */
+	char *r = wait_reason(db, behind, "BehindHigherPriority (position 2; room on cr-0a00000000000001");
+	free(r);
+	char sql[96];
+	snprintf(sql, sizeof(sql),
+		 "SELECT cbq_ms(eta) - cbq_ms(now()) BETWEEN 6000000 AND 7300000 FROM jobs WHERE id = %ld",
+		 behind);
+	char *eta = h_sql_value(db, sql);
+	cr_assert_str_eq(eta, "t", "it starts when the 2h job ahead ends");
+	free(eta);
+	r = wait_reason(db, too_long, "ExceedsBlockLifetime");
+	cr_assert(strstr(r, "needs 12h"), "%s", r);
+	free(r);
+	free(wait_reason(db, no_block, "NoEligibleBlock"));
+	free(wait_reason(db, not_shared, "NoEligibleBlock"));
+
+	/* the team sees it through the client */
+	char *out = NULL;
+	cr_assert_eq(h_cbq(d, "222222222222", &out, "show", "3", NULL), 0);
+	cr_assert(strstr(out, "ExceedsBlockLifetime"), "%s", out);
+	free(out);
+}
+
+Test(sched_cycle, a_change_in_psql_reaches_the_plan)
+{
+	const char *db = h_db_create();
+
+	h_seed_teams(db);
+	struct h_cbqd *d = h_cbqd_start(db, NULL);
+	long id = submit(d, "111111111111", "training", "p5.48xlarge", "2", "1h");
+
+	free(wait_reason(db, id, "NoEligibleBlock"));
+	add_block(db, "cr-0a00000000000002", "p5.48xlarge", 4, 8);
+	free(wait_reason(db, id, "Launching (2 on cr-0a00000000000002"));
+}
