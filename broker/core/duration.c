@@ -4,6 +4,7 @@
  */
 #include "core/duration.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -141,5 +142,34 @@ const char *cbq_duration_format(int64_t seconds, char *buf, size_t size)
 	}
 	tmp[len] = '\0';
 	snprintf(buf, size, "%s", tmp);
+	return buf;
+}
+
+/* Days since 1970-01-01 → civil date (Howard Hinnant's algorithm). */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+const char *cbq_utc_format(int64_t t, char *buf, size_t size)
+{
+	int64_t secs = t / 1000 - (t % 1000 < 0);
+	int64_t days = secs / 86400 - (secs % 86400 < 0);
+	int64_t rem = secs - days * 86400;
+	int64_t y;
+	int m, d;
+
+	civil_from_days(days, &y, &m, &d);
+	snprintf(buf, size, "%04" PRId64 "-%02d-%02d %02d:%02dZ", y, m, d, (int)(rem / 3600),
+		 (int)(rem % 3600 / 60));
 	return buf;
 }

@@ -36,4 +36,10 @@ enum cbq_err cbq_duration_parse(const char *text, int64_t *seconds,
  */
 const char *cbq_duration_format(int64_t seconds, char *buf, size_t size);
 
+/* Buffer that always holds cbq_utc_format's output. */
+enum { CBQ_UTC_BUF = 32 };
+/* "2026-03-02 20:00Z": t (Unix milliseconds) in UTC, to the minute (times before
+ * 1970 floor correctly). Returns buf. */
+const char *cbq_utc_format(int64_t t, char *buf, size_t size);
+
 #endif

@@ -185,34 +185,10 @@ void sched_diagnose(struct sched_ctx *ctx, const struct sched_pending *j, struct
 	}
 }
 
-/* Days since 1970-01-01 → civil date (Howard Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
 /* "2026-03-02 20:00Z": UTC, to the minute. */
 static const char *format_utc(cbq_ms t, char *buf, size_t size)
 {
-	int64_t s = t / 1000, days = s / 86400, rem = s % 86400, y;
-	int m, d;
-
-	if (rem < 0) {
-		rem += 86400;
-		days--;
-	}
-	civil_from_days(days, &y, &m, &d);
-	snprintf(buf, size, "%04" PRId64 "-%02d-%02d %02d:%02dZ", y, m, d, (int)(rem / 3600),
-		 (int)(rem % 3600 / 60));
-	return buf;
+	return cbq_utc_format(t, buf, size);
 }
 
 /* A span to the minute: "4h10m", "6h", "2d". */
