@@ -4,6 +4,7 @@
  * and write. It holds no SQL and does no HTTP.
  */
 #include "engine.h"
+#include "engine_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,18 +18,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-struct engine {
-	struct db *db;
-	const struct cbq_clock *clock;
-	bool schema_ok;
-	bool leader;
-	/* the scheduling cycle (leader only) */
-	struct sched_settings settings;
-	bool cycling;	   /* a cycle is in flight */
-	bool dirty;	   /* something changed since the last cycle began */
-	cbq_ms next_cycle; /* real ms: the latest moment for the next one */
-	cbq_ms plan_next;  /* clock ms: when the last plan changes by itself */
-};
+
 
 /* One API operation in flight. */
 struct op {
@@ -74,12 +64,24 @@ struct engine *engine_new(struct db *db, const struct cbq_clock *clock)
 	e->clock = clock;
 	sched_settings_default(&e->settings);
 	e->plan_next = SCHED_NO_ETA;
+	struct launch_pacer_settings ps;
+	launch_pacer_settings_default(&ps);
+	if (launch_pacer_init(&e->pacer, &ps, NULL) != CBQ_OK)
+		abort(); /* the defaults are constants */
 	return e;
 }
 
 void engine_free(struct engine *e)
 {
+	if (!e)
+		return;
+	free(e->slots);
 	free(e);
+}
+
+void engine_set_aws(struct engine *e, struct aws_client *aws)
+{
+	e->aws = aws;
 }
 
 bool engine_ready(const struct engine *e)
@@ -159,9 +161,16 @@ static void snapshot_loaded(void *arg, struct db_snapshot *snap, const struct cb
 	}
 	struct db_verdicts *v = db_verdicts_new(snap->in.n_pending);
 	for (size_t i = 0; i < snap->in.n_pending; i++) {
-		sched_reason_format(&snap->in, &plan, i, reason, sizeof(reason));
-		db_verdicts_add(v, snap->in.pending[i].id, reason, plan.verdicts[i].eta);
+		const struct sched_verdict *vd = &plan.verdicts[i];
+		if (vd->place == SCHED_PLACE_LAUNCH && !e->aws)
+			snprintf(reason, sizeof(reason),
+				 "NoLauncher (would launch %d on %s; cbqd has no AWS settings)",
+				 vd->need, snap->in.blocks[vd->block].id);
+		else
+			sched_reason_format(&snap->in, &plan, i, reason, sizeof(reason));
+		db_verdicts_add(v, snap->in.pending[i].id, reason, vd->eta);
 	}
+	engine_launch_commit(e, &snap->in, &plan);
 	c->pending = snap->in.n_pending;
 	c->launches = plan.n_launches;
 	c->reservations = plan.n_reservations;
@@ -188,7 +197,11 @@ void engine_tick(struct engine *e)
 {
 	cbq_ms real = cbq_clock_real_ms();
 
-	if (!e->leader || !e->schema_ok || e->cycling)
+	if (!e->leader || !e->schema_ok)
+		return;
+	engine_launch_tick(e);
+	engine_reconcile_tick(e);
+	if (e->cycling)
 		return;
 	if (e->dirty || real >= e->next_cycle ||
 	    (e->plan_next != SCHED_NO_ETA && cbq_clock_now(e->clock) >= e->plan_next))

@@ -39,6 +39,11 @@ void engine_set_schema_ok(struct engine *e);
 /* Leadership gained or lost (db/leader.h): only the leader runs the control loops. */
 void engine_set_leader(struct engine *e, bool leader);
 bool engine_is_leader(const struct engine *e);
+/* The AWS client launches go through (borrowed; free it before the engine).
+ * Without one the engine plans but launches nothing and says so. */
+struct aws_client;
+void engine_set_aws(struct engine *e, struct aws_client *aws);
+
 /* The leader replans at least this often (real time), and at once on any
  * trigger: leadership gained, a NOTIFY, the plan's own next change. */
 #define ENGINE_CYCLE_MAX_GAP_MS ((cbq_ms)5000)

@@ -12,6 +12,10 @@
 #include <event2/event.h>
 
 #include "api/server.h"
+#include "aws/client.h"
+#include "aws/config.h"
+#include "aws/creds.h"
+#include "aws/http.h"
 #include "app.h"
 #include "db/db.h"
 #include "db/leader.h"
@@ -28,6 +32,11 @@ struct cbq_app {
 	struct engine *engine;
 	struct api_server *api;
 	struct db_leader *leader;
+	/* AWS, when its settings resolve: launches go through it */
+	struct aws_config aws_cfg;
+	struct aws_http *http;
+	struct aws_client *aws;
+	struct aws_creds_provider *aws_own;
 	struct event *sigterm, *sigint, *sighup, *timer;
 	bool draining;
 	bool checking; /* a schema check is in flight */
@@ -145,6 +154,48 @@ static void on_notify(void *arg, const char *channel, const char *payload)
 	struct cbq_app *app = arg;
 
 	engine_notified(app->engine, channel, payload);
+}
+
+/* The broker's AWS identity and endpoints from the standard chain
+ * (AWS_REGION, AWS_* keys, shared files, IMDS). Without them cbqd serves
+ * and plans but launches nothing, and says why. */
+static void start_aws(struct cbq_app *app)
+{
+	struct aws_env env = { aws_env_getenv, NULL };
+	struct cbq_error err = { 0 };
+
+	if (aws_config_load(&env, &app->aws_cfg, &err) != CBQ_OK) {
+		cbq_log(CBQ_LOG_WARN, "launcher_disabled", "setting=%s error=\"%s\"", err.field,
+			err.msg);
+		return;
+	}
+	app->http = aws_http_new(app->base, &err);
+	struct aws_client_settings cs = { .config = &app->aws_cfg, .clock = &app->clock };
+	if (app->http)
+		app->aws = aws_client_new(app->base, app->http, &cs, &err);
+	if (app->aws)
+		app->aws_own = aws_creds_provider_new(app->base, app->http, &app->aws_cfg.creds,
+						      aws_client_assume_hook, app->aws, &err);
+	if (!app->aws_own) {
+		cbq_log(CBQ_LOG_WARN, "launcher_disabled", "setting=%s error=\"%s\"", err.field,
+			err.msg);
+		aws_client_free(app->aws);
+		app->aws = NULL;
+		return;
+	}
+	aws_client_set_own(app->aws, app->aws_own);
+	engine_set_aws(app->engine, app->aws);
+	cbq_log(CBQ_LOG_INFO, "aws_ready", "region=%s credentials=\"%s\" ec2=%s sts=%s",
+		app->aws_cfg.region, aws_creds_provider_source(app->aws_own),
+		app->aws_cfg.endpoints[AWS_SVC_EC2].url, app->aws_cfg.endpoints[AWS_SVC_STS].url);
+}
+
+static void stop_aws(struct cbq_app *app)
+{
+	aws_client_free(app->aws);
+	aws_creds_provider_free(app->aws_own);
+	aws_http_free(app->http);
+	aws_config_free(&app->aws_cfg);
 }
 
 static void start_campaign(struct cbq_app *app)
@@ -279,6 +330,7 @@ int cbqd_serve_main(int argc, char **argv)
 		return 1;
 	}
 	app.engine = engine_new(app.db, &app.clock);
+	start_aws(&app);
 	app.sigterm = evsignal_new(app.base, SIGTERM, on_signal, &app);
 	app.sigint = evsignal_new(app.base, SIGINT, on_signal, &app);
 	app.sighup = evsignal_new(app.base, SIGHUP, on_signal, &app);
@@ -295,6 +347,7 @@ int cbqd_serve_main(int argc, char **argv)
 
 	db_leader_stop(app.leader);
 	api_server_free(app.api);
+	stop_aws(&app);
 	engine_free(app.engine);
 	db_close(app.db);
 	event_free(app.sigterm);

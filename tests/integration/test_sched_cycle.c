@@ -88,7 +88,7 @@ Test(sched_cycle, queued_jobs_get_reasons_with_numbers)
 	long no_block = submit(d, "111111111111", "inference", "g6.12xlarge", "1", "1h");
 	long not_shared = submit(d, "333333333333", "training", "p5.48xlarge", "1", "1h");
 
-	free(wait_reason(db, fits, "Launching (4 on cr-0a00000000000001"));
+	free(wait_reason(db, fits, "NoLauncher (would launch 4 on cr-0a00000000000001"));
 	/* the block is free now, but all of it goes to the job ahead */
 	char *r = wait_reason(db, behind, "BehindHigherPriority (position 2; room on cr-0a00000000000001");
 	free(r);
@@ -122,5 +122,5 @@ Test(sched_cycle, a_change_in_psql_reaches_the_plan)
 
 	free(wait_reason(db, id, "NoEligibleBlock"));
 	add_block(db, "cr-0a00000000000002", "p5.48xlarge", 4, 8);
-	free(wait_reason(db, id, "Launching (2 on cr-0a00000000000002"));
+	free(wait_reason(db, id, "NoLauncher (would launch 2 on cr-0a00000000000002"));
 }

@@ -1,0 +1,64 @@
+/*
+ * What the engine's files share: engine.c (the API and the scheduling
+ * cycle), engine_launch.c (the launcher), engine_reconcile.c (the
+ * reconciler). Not a contract for anyone else.
+ */
+#ifndef CBQ_ENGINE_INTERNAL_H
+#define CBQ_ENGINE_INTERNAL_H
+
+#include <stdbool.h>
+
+#include "core/job.h"
+#include "launcher/plan.h"
+#include "sched/sched.h"
+
+struct aws_client;
+
+enum {
+	ENGINE_LAUNCH_BATCH = 256,	 /* outbox rows read at once */
+	ENGINE_LAUNCH_IN_FLIGHT = 1024, /* RunInstances in flight at once */
+};
+
+/* A launch in flight or backing off, by job. */
+struct launch_slot {
+	int64_t job_id;
+	bool in_flight;
+	int32_t retries;
+	cbq_ms not_before; /* clock ms: backing off until then */
+};
+
+struct engine {
+	struct db *db;
+	const struct cbq_clock *clock;
+	bool schema_ok;
+	bool leader;
+	/* the scheduling cycle (leader only) */
+	struct sched_settings settings;
+	bool cycling;	   /* a cycle is in flight */
+	bool dirty;	   /* something changed since the last cycle began */
+	cbq_ms next_cycle; /* real ms: the latest moment for the next one */
+	cbq_ms plan_next;  /* clock ms: when the last plan changes by itself */
+	/* the launcher (NULL aws: no AWS settings, nothing launches) */
+	struct aws_client *aws;
+	struct launch_pacer pacer;
+	bool reading_outbox;
+	bool launch_due;	 /* the outbox may hold work */
+	cbq_ms next_outbox;	 /* real ms */
+	struct launch_slot *slots; /* ENGINE_LAUNCH_IN_FLIGHT */
+	size_t n_slots;
+	/* the reconciler */
+	bool reconciling;
+	int sweeps;		/* accounts being looked at */
+	cbq_ms next_reconcile;	/* real ms */
+};
+
+/* engine_reconcile.c */
+void engine_reconcile_tick(struct engine *e);
+
+/* engine_launch.c */
+void engine_launch_tick(struct engine *e);
+/* Commits the scheduler's launch decisions (queued → launching). */
+void engine_launch_commit(struct engine *e, const struct sched_input *in,
+			  const struct sched_plan *plan);
+
+#endif

@@ -1,0 +1,342 @@
+/*
+ * The launcher: the scheduler's launch decisions are committed first
+ * (queued → launching, with the block: the outbox), then carried out from
+ * the outbox — AssumeRole into the job's account, RunInstances on the block
+ * with the ClientToken of (job, attempt), paced per account — and the
+ * outcome is committed (running with its instances, back to the queue after
+ * a lost capacity race, failed with the role and permission named). A new
+ * leader finds the same outbox and repeats the same tokens, so nothing
+ * launches twice. Decisions are launcher/plan's; this file only wires.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws/client.h"
+#include "aws/ec2.h"
+#include "core/alloc.h"
+#include "db/fleet.h"
+#include "engine.h"
+#include "engine_internal.h"
+#include "util/clock.h"
+#include "util/log.h"
+
+#define OUTBOX_POLL_MS ((cbq_ms)1000)
+
+/* ---- launches by job ------------------------------------------------------ */
+
+static struct launch_slot *slot_find(struct engine *e, int64_t id)
+{
+	for (size_t i = 0; i < e->n_slots; i++)
+		if (e->slots[i].job_id == id)
+			return &e->slots[i];
+	return NULL;
+}
+
+static struct launch_slot *slot_add(struct engine *e, int64_t id)
+{
+	if (e->n_slots == ENGINE_LAUNCH_IN_FLIGHT)
+		return NULL;
+	if (!e->slots)
+		e->slots = cbq_xcalloc(ENGINE_LAUNCH_IN_FLIGHT, sizeof(*e->slots));
+	e->slots[e->n_slots] = (struct launch_slot){ .job_id = id };
+	return &e->slots[e->n_slots++];
+}
+
+static void slot_remove(struct engine *e, int64_t id)
+{
+	struct launch_slot *s = slot_find(e, id);
+
+	if (s)
+		*s = e->slots[--e->n_slots];
+}
+
+/* ---- committing the scheduler's decisions --------------------------------- */
+
+static void launch_committed(void *arg, bool applied, const struct db_error *err)
+{
+	struct engine *e = arg;
+
+	if (err)
+		cbq_log(CBQ_LOG_WARN, "launch_commit_failed", "error=\"%s\"", err->err.msg);
+	if (applied)
+		e->launch_due = true;
+}
+
+void engine_launch_commit(struct engine *e, const struct sched_input *in,
+			  const struct sched_plan *plan)
+{
+	cbq_ms now = cbq_clock_now(e->clock);
+	char reason[160];
+
+	if (!e->aws)
+		return;
+	for (size_t i = 0; i < plan->n_launches; i++) {
+		const struct sched_launch *l = &plan->launches[i];
+		const struct sched_pending *p = &in->pending[l->job];
+		const char *block = in->blocks[l->block].id;
+
+		snprintf(reason, sizeof(reason), "launching %d on %s", p->count, block);
+		struct db_transition t = {
+			.job_id = l->job_id,
+			.from = JOB_QUEUED,
+			.to = JOB_LAUNCHING,
+			.at = now,
+			.actor = "scheduler",
+			.reason = reason,
+			.block_id = block,
+		};
+		db_job_transition(e->db, &t, launch_committed, e);
+	}
+}
+
+/* ---- one RunInstances ------------------------------------------------------ */
+
+struct launch_ctx {
+	struct engine *e;
+	int64_t job_id;
+	int32_t attempt, count;
+	char account[13];
+	char role_arn[2049];
+	char block[64];
+	char token[LAUNCH_CLIENT_TOKEN_BUF];
+};
+
+static void outcome_stored(void *arg, bool applied, const struct db_error *err)
+{
+	struct launch_ctx *c = arg;
+	struct engine *e = c->e;
+
+	if (err)
+		cbq_log(CBQ_LOG_WARN, "launch_store_failed", "job=%" PRId64 " error=\"%s\"", c->job_id,
+			err->err.msg);
+	else if (!applied)
+		cbq_log(CBQ_LOG_INFO, "launch_superseded", "job=%" PRId64, c->job_id);
+	/* the job left launching (or someone else moved it): replan around it */
+	slot_remove(e, c->job_id);
+	e->dirty = true;
+	free(c);
+}
+
+static enum launch_result result_of(enum aws_err_class cls)
+{
+	switch (cls) {
+	case AWS_ERRCLASS_RETRY:
+		return LAUNCH_RETRY_EXHAUSTED;
+	case AWS_ERRCLASS_CAPACITY:
+		return LAUNCH_CAPACITY;
+	case AWS_ERRCLASS_AUTH:
+		return LAUNCH_AUTH;
+	case AWS_ERRCLASS_NEW_TOKEN:
+		return LAUNCH_NEW_TOKEN;
+	default:
+		return LAUNCH_FAIL;
+	}
+}
+
+static void launched(struct launch_ctx *c, const struct aws_call_result *r)
+{
+	struct aws_ec2_instances v = { 0 };
+	struct cbq_error err = { 0 };
+	const char *ids[JOB_COUNT_MAX];
+	size_t n = 0;
+
+	if (aws_ec2_parse_run_instances(r->body, r->body_len, &v, &err) != CBQ_OK) {
+		/* launched or not, the same token makes a resend safe */
+		struct launch_slot *s = slot_find(c->e, c->job_id);
+		cbq_log(CBQ_LOG_WARN, "launch_reply_unreadable", "job=%" PRId64 " error=\"%s\"",
+			c->job_id, err.msg);
+		if (s)
+			s->not_before = cbq_clock_now(c->e->clock) + LAUNCH_RETRY_BASE_MS;
+		if (s)
+			s->in_flight = false;
+		free(c);
+		return;
+	}
+	for (size_t i = 0; i < v.n && n < JOB_COUNT_MAX; i++)
+		ids[n++] = v.items[i].id;
+	cbq_log(CBQ_LOG_INFO, "launched", "job=%" PRId64 " attempt=%d block=%s account=%s instances=%zu",
+		c->job_id, c->attempt, c->block, c->account, n);
+	db_job_launched(c->e->db, c->job_id, c->attempt, ids, n, cbq_clock_now(c->e->clock),
+			outcome_stored, c);
+	aws_ec2_instances_free(&v);
+}
+
+static void on_run_done(const struct aws_call_result *r, void *arg)
+{
+	struct launch_ctx *c = arg;
+	struct engine *e = c->e;
+	struct launch_slot *s = slot_find(e, c->job_id);
+	struct launch_next next;
+	struct cbq_error err = { 0 };
+	cbq_ms now = cbq_clock_now(e->clock);
+
+	if (r->code == CBQ_OK) {
+		launched(c, r);
+		return;
+	}
+	if (r->reply && strcmp(r->reply->code, "RequestLimitExceeded") == 0)
+		launch_pacer_throttled(&e->pacer, c->account, now);
+	struct launch_attempt a = {
+		.job_id = c->job_id,
+		.attempt = c->attempt,
+		.retries = s ? s->retries : 0,
+		.result = result_of(r->cls),
+		.code = r->reply ? r->reply->code : "",
+		.message = r->reply ? r->reply->message : r->err->msg,
+		.role_arn = c->role_arn,
+		.block_id = c->block,
+	};
+	if (launch_outcome(&a, now, &next, &err) != CBQ_OK) {
+		cbq_log(CBQ_LOG_ERROR, "launch_outcome_refused", "job=%" PRId64 " error=\"%s\"",
+			c->job_id, err.msg);
+		slot_remove(e, c->job_id);
+		free(c);
+		return;
+	}
+	cbq_log(CBQ_LOG_INFO, "launch_failed", "job=%" PRId64 " result=%s code=%s next=%s",
+		c->job_id, launch_result_name(a.result), a.code, job_state_name(next.to_state));
+	if (!next.has_transition) {
+		if (s) {
+			s->in_flight = false;
+			s->retries++;
+			s->not_before = now + next.retry_after_ms;
+		}
+		free(c);
+		return;
+	}
+	struct db_transition t = {
+		.job_id = c->job_id,
+		.from = JOB_LAUNCHING,
+		.to = next.to_state,
+		.at = now,
+		.actor = "launcher",
+		.reason = next.reason,
+		.next_attempt = next.new_attempt > c->attempt,
+	};
+	db_job_transition(e->db, &t, outcome_stored, c);
+}
+
+/* Builds and sends RunInstances for l; false when it cannot be built (the
+ * job then fails with the reason). */
+static void start_launch(struct engine *e, const struct db_launch *l, struct launch_slot *s)
+{
+	struct launch_ctx *c = cbq_xcalloc(1, sizeof(*c));
+	struct launch_tag_set tags;
+	struct aws_form form = { 0 };
+	struct cbq_error err = { 0 };
+	char session[32], what[64];
+
+	c->e = e;
+	c->job_id = l->id;
+	c->attempt = l->attempt;
+	c->count = l->count;
+	snprintf(c->account, sizeof(c->account), "%s", l->account_id);
+	snprintf(c->role_arn, sizeof(c->role_arn), "%s", l->role_arn);
+	snprintf(c->block, sizeof(c->block), "%s", l->block_id);
+	struct aws_tag atags[LAUNCH_TAGS_MAX];
+	if (launch_client_token(l->id, l->attempt, c->token, &err) != CBQ_OK ||
+	    launch_tags(l->id, l->team, l->tags, l->n_tags, &tags, &err) != CBQ_OK)
+		goto refuse;
+	for (size_t i = 0; i < tags.n; i++)
+		atags[i] = (struct aws_tag){ tags.tags[i].key, tags.tags[i].value };
+	struct aws_ec2_tag_spec spec = { "instance", atags, tags.n };
+	bool profile_arn = strncmp(l->instance_profile, "arn:", 4) == 0;
+	struct aws_ec2_run_req req = {
+		.image_id = l->image_id,
+		.instance_type = l->instance_type,
+		.count = l->count,
+		.client_token = c->token,
+		.key_name = l->key_name[0] ? l->key_name : NULL,
+		.subnet_id = l->subnet_id[0] ? l->subnet_id : NULL,
+		.security_group_ids = l->security_group_ids,
+		.n_security_group_ids = l->n_security_group_ids,
+		.iam_profile_name = l->instance_profile[0] && !profile_arn ? l->instance_profile : NULL,
+		.iam_profile_arn = profile_arn ? l->instance_profile : NULL,
+		.capacity_block = true,
+		.capacity_reservation_id = l->block_id,
+		.shutdown_behavior = "terminate",
+		.tag_specs = &spec,
+		.n_tag_specs = 1,
+		.user_data = l->user_data_len ? l->user_data : NULL,
+		.user_data_len = l->user_data_len,
+	};
+	if (aws_ec2_run_instances_form(&req, &form, &err) != CBQ_OK)
+		goto refuse;
+	snprintf(session, sizeof(session), "cbq-%" PRId64, l->id);
+	snprintf(what, sizeof(what), "ec2:RunInstances for job %" PRId64, l->id);
+	struct aws_call_req call = {
+		.service = AWS_SVC_EC2,
+		.role = { l->role_arn, l->external_id[0] ? l->external_id : NULL, session },
+		.what = what,
+		.path = "/",
+		.body = aws_form_body(&form),
+		.body_len = aws_form_len(&form),
+	};
+	s->in_flight = true;
+	aws_call_start(e->aws, &call, on_run_done, c);
+	aws_form_free(&form);
+	return;
+refuse:
+	/* the stored spec cannot become a request: the job cannot launch */
+	aws_form_free(&form);
+	cbq_log(CBQ_LOG_WARN, "launch_refused", "job=%" PRId64 " field=%s error=\"%s\"", l->id,
+		err.field, err.msg);
+	char reason[sizeof(err.field) + sizeof(err.msg) + 32];
+	snprintf(reason, sizeof(reason), "cannot launch: %s: %s", err.field, err.msg);
+	struct db_transition t = {
+		.job_id = l->id,
+		.from = JOB_LAUNCHING,
+		.to = JOB_FAILED,
+		.at = cbq_clock_now(e->clock),
+		.actor = "launcher",
+		.reason = reason,
+	};
+	s->in_flight = true;
+	db_job_transition(e->db, &t, outcome_stored, c);
+}
+
+/* ---- the outbox ----------------------------------------------------------- */
+
+static void outbox_read(void *arg, const struct db_launch *rows, size_t n,
+			const struct db_error *err)
+{
+	struct engine *e = arg;
+	cbq_ms now = cbq_clock_now(e->clock);
+
+	e->reading_outbox = false;
+	if (err) {
+		cbq_log(CBQ_LOG_WARN, "outbox_read_failed", "error=\"%s\"", err->err.msg);
+		return;
+	}
+	if (!e->leader)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct db_launch *l = &rows[i];
+		struct launch_slot *s = slot_find(e, l->id);
+		cbq_ms wait;
+
+		if (s && (s->in_flight || now < s->not_before))
+			continue;
+		if (!launch_pacer_take(&e->pacer, l->account_id, l->count, now, &wait))
+			continue; /* the next poll tries again */
+		if (!s && !(s = slot_add(e, l->id)))
+			break;
+		start_launch(e, l, s);
+	}
+}
+
+void engine_launch_tick(struct engine *e)
+{
+	cbq_ms real = cbq_clock_real_ms();
+
+	if (!e->aws || !e->leader || e->reading_outbox)
+		return;
+	if (!e->launch_due && real < e->next_outbox)
+		return;
+	e->reading_outbox = true;
+	e->launch_due = false;
+	e->next_outbox = real + OUTBOX_POLL_MS;
+	db_launch_outbox(e->db, ENGINE_LAUNCH_BATCH, outbox_read, e);
+}

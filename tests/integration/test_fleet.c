@@ -1,0 +1,246 @@
+/*
+ * cbqd running the fleet against cbq-awssim: a submitted job is placed,
+ * launched with RunInstances in its own team's account on the block (token
+ * cbq-<job>-<attempt>, tags cbq:job and cbq:team) and recorded as running
+ * with its instances; a launch that loses the capacity race to an outside
+ * account goes back to the queue saying so; an account whose role does not
+ * trust the broker fails with the role named.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "awspeer.h"
+#include "harness.h"
+
+#define EPOCH "2026-11-23T10:00:00Z"
+#define BLOCK "cr-0a00000000000001"
+#define WAIT_MS 20000
+
+static struct h_proc *sim;
+static char clock_arg[128];
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* A simulated minute per real tenth of a second: a one-hour job runs for
+ * six seconds, and a signature stays fresh (15 simulated minutes) for 1.5 s. */
+#define FACTOR "600"
+
+static void start(void)
+{
+	char url[128];
+
+	snprintf(clock_arg, sizeof(clock_arg), "scaled:" FACTOR ",epoch=" EPOCH ",origin=%lld",
+		 (long long)time(NULL));
+	sim = h_awssim_start(h_test_file("integration/data/fleet.json"), clock_arg);
+	/* cbqd's children inherit these (harness.h: the test's environment) */
+	snprintf(url, sizeof(url), "%s", sim->url);
+	setenv("AWS_ENDPOINT_URL", url, 1);
+	setenv("AWS_REGION", "us-east-1", 1);
+	setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEBROKER777", 1);
+	setenv("AWS_SECRET_ACCESS_KEY", "fleetBrokerSecretForTestsOnly00000000000", 1);
+	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
+}
+
+static void fini(void)
+{
+	h_cleanup();
+}
+
+TestSuite(fleet, .init = start, .fini = fini, .timeout = 120);
+
+/* The database with the scenario's block (the static inventory) and teams. */
+static struct h_cbqd *broker(const char **db_out)
+{
+	const char *db = h_db_create();
+	const char *args[] = { "--clock", clock_arg, NULL };
+
+	h_seed_teams(db);
+	h_sql(db, "INSERT INTO accounts (account_id, team, role_arn) VALUES"
+		  " ('444444444444', 'beta', 'arn:aws:iam::444444444444:role/cbq-launcher');"
+		  "INSERT INTO blocks (id, owner_account_id, region, az, instance_type, total,"
+		  " available, state, start_at, end_at) VALUES ('" BLOCK "', '999988887777',"
+		  " 'us-east-1', 'us-east-1a', 'p5.48xlarge', 4, 4, 'active',"
+		  " '2026-11-23T09:00:00Z', '2026-11-24T10:00:00Z');"
+		  "INSERT INTO block_consumers VALUES ('" BLOCK "', '111111111111'),"
+		  " ('" BLOCK "', '222222222222'), ('" BLOCK "', '333333333333'),"
+		  " ('" BLOCK "', '444444444444');");
+	*db_out = db;
+	return h_cbqd_start(db, args);
+}
+
+static long submit_for(const struct h_cbqd *d, const char *account, const char *count,
+		       const char *duration)
+{
+	char *out = NULL;
+	int rc = h_cbq(d, account, &out, "submit", "--kind", "training", "--instance-type",
+		       "p5.48xlarge", "--count", count, "--duration", duration, "--image-id",
+		       "ami-0123456789abcdef0", "--tag", "project=fleet", NULL);
+
+	cr_assert_eq(rc, 0, "submit failed: %s", out);
+	long id = strtol(out, NULL, 10);
+	free(out);
+	return id;
+}
+
+static long submit(const struct h_cbqd *d, const char *account, const char *count)
+{
+	return submit_for(d, account, count, "10h");
+}
+
+/* Polls until SQL on db returns want. */
+static void wait_value(const char *db, const char *sql, const char *want)
+{
+	char *v = NULL;
+
+	for (int waited = 0; waited < WAIT_MS; waited += 100) {
+		free(v);
+		v = h_sql_value(db, sql);
+		if (v && strcmp(v, want) == 0) {
+			free(v);
+			return;
+		}
+		sleep_ms(100);
+	}
+	cr_assert_fail("%s: got \"%s\", want \"%s\"", sql, v ? v : "(null)", want);
+}
+
+static json_t *sim_state(void)
+{
+	char url[160];
+	long status;
+
+	snprintf(url, sizeof(url), "%s/_sim/state", sim->url);
+	return h_json("GET", url, NULL, &status);
+}
+
+static bool has_tag(json_t *inst, const char *key, const char *value)
+{
+	json_t *tags = json_object_get(inst, "tags"), *t;
+	const char *k;
+	size_t i;
+
+	if (json_is_object(tags)) {
+		json_object_foreach(tags, k, t) if (strcmp(k, key) == 0 &&
+						    strcmp(json_string_value(t), value) == 0) return true;
+		return false;
+	}
+	json_array_foreach(tags, i, t)
+	{
+		const char *tk = json_string_value(json_object_get(t, "key"));
+		const char *tv = json_string_value(json_object_get(t, "value"));
+		if (tk && tv && strcmp(tk, key) == 0 && strcmp(tv, value) == 0)
+			return true;
+	}
+	return false;
+}
+
+Test(fleet, a_job_launches_in_its_own_account_on_the_block)
+{
+	const char *db;
+	struct h_cbqd *d = broker(&db);
+	long id = submit(d, "111111111111", "2");
+	char sql[256], token[32], job[24];
+
+	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", id);
+	wait_value(db, sql, "running");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_instances WHERE job_id = %ld", id);
+	wait_value(db, sql, "2");
+
+	snprintf(token, sizeof(token), "cbq-%ld-1", id);
+	snprintf(job, sizeof(job), "%ld", id);
+	json_t *st = sim_state(), *inst;
+	size_t i;
+	int mine = 0;
+	json_array_foreach(json_object_get(st, "instances"), i, inst)
+	{
+		const char *t = json_string_value(json_object_get(inst, "client_token"));
+		if (!t || strcmp(t, token) != 0)
+			continue;
+		mine++;
+		cr_assert_str_eq(json_string_value(json_object_get(inst, "account")), "111111111111");
+		cr_assert_str_eq(json_string_value(json_object_get(inst, "block")), BLOCK);
+		cr_assert(has_tag(inst, "cbq:job", job) && has_tag(inst, "cbq:team", "alpha") &&
+				  has_tag(inst, "project", "fleet"),
+			  "tags: %s", json_dumps(json_object_get(inst, "tags"), 0));
+	}
+	json_decref(st);
+	cr_assert_eq(mine, 2, "exactly one launch of two instances");
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT string_agg(COALESCE(from_state, '') || '>' || to_state, ' ' ORDER BY id)"
+		 " FROM job_events"
+		 " WHERE job_id = %ld",
+		 id);
+	wait_value(db, sql, ">queued queued>launching launching>running");
+}
+
+Test(fleet, a_lost_capacity_race_requeues_the_job_saying_so)
+{
+	const char *db;
+	char url[160], sql[256];
+	long status;
+
+	/* an account outside cbq takes three of the four slots */
+	snprintf(url, sizeof(url), "%s/_sim/steal", sim->url);
+	json_decref(h_json("POST", url,
+			   "{\"account\": \"555555555555\", \"block\": \"" BLOCK "\", \"count\": 3}",
+			   &status));
+	cr_assert_eq(status, 200);
+	struct h_cbqd *d = broker(&db);
+	long id = submit(d, "222222222222", "2");
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) > 0 FROM job_events WHERE job_id = %ld AND from_state = 'launching'"
+		 " AND to_state = 'queued' AND reason LIKE '%%ReservationCapacityExceeded%%'",
+		 id);
+	wait_value(db, sql, "t");
+}
+
+Test(fleet, a_role_that_does_not_trust_the_broker_fails_the_job_naming_it)
+{
+	const char *db;
+	char sql[256];
+	struct h_cbqd *d = broker(&db);
+	long id = submit(d, "333333333333", "1");
+
+	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", id);
+	wait_value(db, sql, "failed");
+	snprintf(sql, sizeof(sql),
+		 "SELECT reason LIKE '%%arn:aws:iam::333333333333:role/cbq-launcher%%'"
+		 " AND reason LIKE '%%AccessDenied%%' FROM jobs WHERE id = %ld",
+		 id);
+	wait_value(db, sql, "t");
+}
+
+Test(fleet, a_job_past_its_walltime_is_terminated_and_timed_out)
+{
+	const char *db;
+	char sql[256], token[32];
+	struct h_cbqd *d = broker(&db);
+	long id = submit_for(d, "222222222222", "1", "1h");
+
+	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", id);
+	wait_value(db, sql, "timed_out");
+	/* its own instance, and only it, was terminated by cbq */
+	snprintf(token, sizeof(token), "cbq-%ld-1", id);
+	json_t *st = sim_state(), *inst;
+	size_t i;
+	int ended = 0;
+	json_array_foreach(json_object_get(st, "instances"), i, inst)
+	{
+		const char *t = json_string_value(json_object_get(inst, "client_token"));
+		const char *state = json_string_value(json_object_get(inst, "state"));
+		if (t && strcmp(t, token) == 0)
+			ended += strcmp(state, "terminated") == 0 || strcmp(state, "shutting-down") == 0;
+	}
+	json_decref(st);
+	cr_assert_eq(ended, 1);
+}
