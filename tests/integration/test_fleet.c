@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <signal.h>
+
 #include "awspeer.h"
 #include "harness.h"
 
@@ -243,4 +245,92 @@ Test(fleet, a_job_past_its_walltime_is_terminated_and_timed_out)
 	}
 	json_decref(st);
 	cr_assert_eq(ended, 1);
+}
+
+static int log_count(const struct h_cbqd *d, const char *needle)
+{
+	char *log = h_file_tail(d->log_path, 1 << 22);
+	int n = 0;
+
+	for (const char *p = log; (p = strstr(p, needle)); p++)
+		n++;
+	free(log);
+	return n;
+}
+
+/* Instances in the simulator per client token of jobs ids[0..n). */
+static void expect_one_launch_each(const long *ids, size_t n, int per_job)
+{
+	json_t *st = sim_state(), *inst;
+	size_t i;
+
+	for (size_t j = 0; j < n; j++) {
+		char prefix[32];
+		int seen = 0, tokens = 0;
+		snprintf(prefix, sizeof(prefix), "cbq-%ld-", ids[j]);
+		char first[40] = "";
+		json_array_foreach(json_object_get(st, "instances"), i, inst)
+		{
+			const char *t = json_string_value(json_object_get(inst, "client_token"));
+			if (!t || strncmp(t, prefix, strlen(prefix)) != 0)
+				continue;
+			seen++;
+			if (strcmp(first, t) != 0) {
+				tokens++;
+				snprintf(first, sizeof(first), "%s", t);
+			}
+		}
+		cr_assert_eq(seen, per_job, "job %ld has %d instances, not %d", ids[j], seen, per_job);
+		cr_assert_eq(tokens, 1, "job %ld was launched under %d tokens", ids[j], tokens);
+	}
+	json_decref(st);
+}
+
+Test(fleet, only_the_leader_launches)
+{
+	const char *db;
+	const char *args[] = { "--clock", clock_arg, NULL };
+	struct h_cbqd *a = broker(&db);
+	struct h_cbqd *b = h_cbqd_start(db, args);
+	long ids[4];
+	char sql[128];
+
+	for (int i = 0; i < 4; i++)
+		ids[i] = submit(a, i % 2 ? "222222222222" : "111111111111", "1");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM jobs WHERE state = 'running'");
+	wait_value(db, sql, "4");
+	expect_one_launch_each(ids, 4, 1);
+	int la = log_count(a, "event=launched "), lb = log_count(b, "event=launched ");
+	cr_assert(la + lb == 4 && (la == 0 || lb == 0), "launches: %d by one, %d by the other", la,
+		  lb);
+}
+
+Test(fleet, kill_9_mid_launch_loses_nothing_and_launches_nothing_twice)
+{
+	const char *db;
+	const char *args[] = { "--clock", clock_arg, NULL };
+	struct h_cbqd *a = broker(&db);
+	long ids[4];
+	char sql[160];
+
+	/* launches are slow: the leader dies with RunInstances calls in flight */
+	char url[160];
+	long status;
+	snprintf(url, sizeof(url), "%s/_sim/fault", sim->url);
+	json_decref(h_json("POST", url,
+			   "{\"action\": \"RunInstances\", \"delay_ms\": 1500, \"times\": 4}",
+			   &status));
+	for (int i = 0; i < 4; i++)
+		ids[i] = submit(a, i % 2 ? "222222222222" : "111111111111", "1");
+	snprintf(sql, sizeof(sql), "SELECT count(*) > 0 FROM jobs WHERE state = 'launching'");
+	wait_value(db, sql, "t");
+	h_cbqd_stop(a, SIGKILL);
+
+	struct h_cbqd *b = h_cbqd_start(db, args);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM jobs WHERE state = 'running'");
+	wait_value(db, sql, "4");
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM jobs");
+	wait_value(db, sql, "4");
+	expect_one_launch_each(ids, 4, 1);
+	(void)b;
 }
