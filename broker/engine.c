@@ -408,18 +408,14 @@ static void cancel_done(void *arg, bool cancelled, const struct job *job,
 		not_found(&err, op->job_id);
 		op->job_done(op->arg, NULL, NULL, 0, &err);
 	} else if (!cancelled) {
-		if (job_state_is_final(job->state))
-			cbq_fail(&err, CBQ_ERR_CONFLICT, NULL,
-				 "job %lld has already ended (%s); nothing to cancel",
-				 (long long)job->id, job_state_name(job->state));
-		else
-			cbq_fail(&err, CBQ_ERR_CONFLICT, NULL,
-				 "job %lld is %s; only queued jobs can be cancelled by this cbqd",
-				 (long long)job->id, job_state_name(job->state));
+		cbq_fail(&err, CBQ_ERR_CONFLICT, NULL,
+			 "job %lld has already ended (%s); nothing to cancel", (long long)job->id,
+			 job_state_name(job->state));
 		op->job_done(op->arg, NULL, NULL, 0, &err);
 	} else {
-		cbq_log(CBQ_LOG_INFO, "job_cancelled", "job=%lld team=%s", (long long)job->id,
-			job->team);
+		cbq_log(CBQ_LOG_INFO,
+			job->state == JOB_CANCELLED ? "job_cancelled" : "job_cancel_requested",
+			"job=%lld team=%s", (long long)job->id, job->team);
 		op->job_done(op->arg, job, NULL, 0, NULL);
 	}
 	free(op);

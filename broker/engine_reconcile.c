@@ -144,6 +144,7 @@ static void decide(struct sweep *sw)
 			.now = now,
 			.settings = set,
 			.job = &job,
+			.cancel_requested = h->cancel_requested,
 			.block = &block,
 			.instances = mine,
 			.n_instances = n,

@@ -248,6 +248,7 @@ static void on_held(void *arg, const struct db_result *res, const struct db_erro
 		h->block_id = db_get(res, r, 11);
 		h->block_state = db_get(res, r, 12);
 		h->block_end = strtoll(db_get(res, r, 13), NULL, 10);
+		h->cancel_requested = db_get(res, r, 14)[0] == 't';
 		k++;
 	}
 	fc->held_done(fc->arg, v, k, err);
@@ -261,7 +262,7 @@ void db_held_jobs(struct db *db, int limit, db_held_fn *done, void *arg)
 		"SELECT j.id, j.state, j.team, j.account_id, a.role_arn, COALESCE(a.external_id, ''),"
 		" j.instance_count, j.attempt, j.duration_s, j.checkpointable,"
 		" cbq_ms(COALESCE(j.started_at, j.updated_at)), j.block_id, COALESCE(b.state, ''),"
-		" COALESCE(cbq_ms(b.end_at), 0)"
+		" COALESCE(cbq_ms(b.end_at), 0), j.cancel_requested_at IS NOT NULL"
 		" FROM jobs j JOIN accounts a ON a.account_id = j.account_id"
 		" LEFT JOIN blocks b ON b.id = j.block_id"
 		" WHERE j.state IN ('running', 'expiring')"

@@ -62,6 +62,7 @@ struct db_held {
 	cbq_ms started_at;
 	const char *block_id, *block_state; /* block_state "" when the block is gone */
 	cbq_ms block_end;
+	bool cancel_requested;
 };
 typedef void db_held_fn(void *arg, const struct db_held *h, size_t n, const struct db_error *err);
 /* At most limit of them, by account (so one DescribeInstances covers many). */

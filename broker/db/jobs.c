@@ -433,15 +433,28 @@ void db_job_cancel(struct db *db, int64_t id, const char *team, const char *acto
 		 "  updated_at = to_timestamp($4::bigint / 1000.0), eta = NULL"
 		 " WHERE id = $1 AND ($2::text IS NULL OR team = $2) AND state = 'queued'"
 		 " RETURNING *"
+		 "), r AS ("
+		 /* holding instances: the reconciler terminates them, then cancels */
+		 " UPDATE jobs SET cancel_requested_at ="
+		 "  COALESCE(cancel_requested_at, to_timestamp($4::bigint / 1000.0)),"
+		 "  reason = 'cancelling: requested by ' || $3"
+		 " WHERE id = $1 AND ($2::text IS NULL OR team = $2)"
+		 "  AND state IN ('launching', 'running', 'expiring')"
+		 " RETURNING *"
 		 "), ev AS ("
 		 " INSERT INTO job_events (job_id, at, from_state, to_state, actor, reason)"
 		 " SELECT id, updated_at, 'queued', 'cancelled', $3, 'cancelled' FROM u"
+		 " UNION ALL"
+		 " SELECT id, to_timestamp($4::bigint / 1000.0), state, state, $3,"
+		 "  'cancel requested: its instances are being terminated' FROM r"
 		 ")"
 		 " SELECT true, " JOB_COLS " FROM u j"
 		 " UNION ALL"
+		 " SELECT true, " JOB_COLS " FROM r j"
+		 " UNION ALL"
 		 " SELECT false, " JOB_COLS " FROM jobs j"
 		 "  WHERE j.id = $1 AND ($2::text IS NULL OR j.team = $2)"
-		 "  AND NOT EXISTS (SELECT 1 FROM u)",
+		 "  AND NOT EXISTS (SELECT 1 FROM u) AND NOT EXISTS (SELECT 1 FROM r)",
 		 4, params, NULL, cancel_done, jc);
 }
 

@@ -24,3 +24,10 @@ CREATE TRIGGER block_consumers_notify AFTER INSERT OR UPDATE OR DELETE ON block_
     FOR EACH STATEMENT EXECUTE FUNCTION cbq_jobs_notify();
 CREATE TRIGGER accounts_notify AFTER INSERT OR UPDATE OR DELETE ON accounts
     FOR EACH STATEMENT EXECUTE FUNCTION cbq_jobs_notify();
+
+-- Cancelling a job that holds instances: the API records the request, the
+-- leader's reconciler terminates the job's own instances and then moves it
+-- to cancelled.
+ALTER TABLE jobs ADD COLUMN cancel_requested_at timestamptz;
+COMMENT ON COLUMN jobs.cancel_requested_at IS
+    'When a cancel of a launching, running or expiring job was asked for; the reconciler terminates its instances, then the job is cancelled.';

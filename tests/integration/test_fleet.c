@@ -334,3 +334,31 @@ Test(fleet, kill_9_mid_launch_loses_nothing_and_launches_nothing_twice)
 	expect_one_launch_each(ids, 4, 1);
 	(void)b;
 }
+
+Test(fleet, cancelling_a_running_job_terminates_its_instances)
+{
+	const char *db;
+	char sql[160], id_s[24], token[32], *out = NULL;
+	struct h_cbqd *d = broker(&db);
+	long id = submit(d, "111111111111", "1");
+
+	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", id);
+	wait_value(db, sql, "running");
+	snprintf(id_s, sizeof(id_s), "%ld", id);
+	cr_assert_eq(h_cbq(d, "111111111111", &out, "cancel", id_s, NULL), 0, "%s", out);
+	free(out);
+	wait_value(db, sql, "cancelled");
+
+	snprintf(token, sizeof(token), "cbq-%ld-1", id);
+	json_t *st = sim_state(), *inst;
+	size_t i;
+	json_array_foreach(json_object_get(st, "instances"), i, inst)
+	{
+		const char *t = json_string_value(json_object_get(inst, "client_token"));
+		const char *state = json_string_value(json_object_get(inst, "state"));
+		if (t && strcmp(t, token) == 0)
+			cr_assert(strcmp(state, "terminated") == 0 || strcmp(state, "shutting-down") == 0,
+				  "instance still %s", state);
+	}
+	json_decref(st);
+}
