@@ -124,3 +124,65 @@ Test(sched_cycle, a_change_in_psql_reaches_the_plan)
 	add_block(db, "cr-0a00000000000002", "p5.48xlarge", 4, 8);
 	free(wait_reason(db, id, "NoLauncher (would launch 2 on cr-0a00000000000002"));
 }
+
+/* Whose turn it is on a two-instance block both jobs need whole: the one
+ * the plan would launch. */
+static char *first_in_line(const char *db)
+{
+	return h_sql_value(db, "SELECT kind FROM jobs WHERE state = 'queued'"
+			       " AND reason LIKE 'NoLauncher%'");
+}
+
+static void wait_first(const char *db, const char *kind, int within_ms)
+{
+	char *k = NULL;
+
+	for (int waited = 0; waited <= within_ms; waited += 50) {
+		free(k);
+		k = first_in_line(db);
+		if (k && strcmp(k, kind) == 0) {
+			free(k);
+			return;
+		}
+		sleep_ms(50);
+	}
+	cr_assert_fail("%s did not go first within %d ms (first: %s)", kind, within_ms,
+		       k ? k : "none");
+}
+
+Test(sched_cycle, a_policy_row_changed_in_psql_reorders_the_queue_within_a_second)
+{
+	const char *db = h_db_create();
+
+	h_seed_teams(db);
+	add_block(db, "cr-0a00000000000003", "p5.48xlarge", 2, 48);
+	h_sql(db, "DELETE FROM policy_windows;"
+		  "INSERT INTO policy_windows (kind, days, start_local, end_local, boost)"
+		  " VALUES ('training', '{1,2,3,4,5,6,7}', '00:00', '00:00', 500)");
+	struct h_cbqd *d = h_cbqd_start(db, NULL);
+	submit(d, "111111111111", "training", "p5.48xlarge", "2", "1h");
+	submit(d, "222222222222", "inference", "p5.48xlarge", "2", "1h");
+	wait_first(db, "training", WAIT_MS);
+
+	/* the platform team turns the night on: inference is favoured now */
+	h_sql(db, "UPDATE policy_windows SET kind = 'inference'");
+	wait_first(db, "inference", 1000);
+	h_sql(db, "UPDATE policy_windows SET kind = 'training'");
+	wait_first(db, "training", 1000);
+}
+
+Test(sched_cycle, an_extended_block_moves_the_eta)
+{
+	const char *db = h_db_create();
+
+	h_seed_teams(db);
+	/* the block ends in 3h (cutoff in 2h30m): a 4h job must wait for a later block */
+	add_block(db, "cr-0a00000000000004", "p5.48xlarge", 2, 3);
+	struct h_cbqd *d = h_cbqd_start(db, NULL);
+	long id = submit(d, "111111111111", "training", "p5.48xlarge", "1", "4h");
+
+	free(wait_reason(db, id, "ExceedsBlockLifetime"));
+	/* the owner extends it by a day: the job fits now */
+	h_sql(db, "UPDATE blocks SET end_at = end_at + interval '1 day'");
+	free(wait_reason(db, id, "NoLauncher (would launch 1 on cr-0a00000000000004"));
+}
