@@ -236,6 +236,11 @@ static void start_launch(struct engine *e, const struct db_launch *l, struct lau
 	snprintf(c->role_arn, sizeof(c->role_arn), "%s", l->role_arn);
 	snprintf(c->block, sizeof(c->block), "%s", l->block_id);
 	struct aws_tag atags[LAUNCH_TAGS_MAX];
+	if (!l->image_id[0]) {
+		cbq_fail(&err, CBQ_ERR_INVALID, "spec.launch.image_id",
+			 "the job has no image id to launch; submit it again with --image-id ami-…");
+		goto refuse;
+	}
 	if (launch_client_token(l->id, l->attempt, c->token, &err) != CBQ_OK ||
 	    launch_tags(l->id, l->team, l->tags, l->n_tags, &tags, &err) != CBQ_OK)
 		goto refuse;
