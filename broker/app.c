@@ -42,13 +42,18 @@ static const struct key keys[] = {
 	NUM(max_header_bytes, K_LONG, 1024, 1024L * 1024),
 	NUM(http_timeout_s, K_INT, 1, 3600),
 	NUM(drain_timeout_s, K_INT, 0, 3600),
+	STR(inventory_source),
+	STR(inventory_roles),
+	STR(inventory_external_id),
+	NUM(inventory_interval_s, K_INT, 5, 3600),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 const char *const cbqd_config_keys[] = {
 	"db", "listen", "tls_cert", "tls_key", "client_ca", "insecure_dev_auth", "clock",
 	"log_level", "db_pool_size", "db_queue_max", "max_body_bytes", "max_header_bytes",
-	"http_timeout_s", "drain_timeout_s", NULL,
+	"http_timeout_s", "drain_timeout_s", "inventory_source", "inventory_roles",
+	"inventory_external_id", "inventory_interval_s", NULL,
 };
 static_assert(sizeof(cbqd_config_keys) / sizeof(cbqd_config_keys[0]) == NKEYS + 1,
 	      "every key is listed");
@@ -65,6 +70,75 @@ void cbqd_config_defaults(struct cbqd_config *cfg)
 	cfg->max_header_bytes = 16 * 1024;
 	cfg->http_timeout_s = 30;
 	cfg->drain_timeout_s = 20;
+	snprintf(cfg->inventory_source, sizeof(cfg->inventory_source), "static");
+	cfg->inventory_interval_s = 60;
+}
+
+/* An IAM role ARN as accounts.role_arn accepts it. */
+static bool is_role_arn(const char *s, size_t n)
+{
+	static const char acct_chars[] = "0123456789";
+	const char *p = s, *end = s + n;
+
+	if (n > 2048 || n < 8 || strncmp(p, "arn:aws", 7) != 0)
+		return false;
+	p += 7;
+	while (p < end && ((*p >= 'a' && *p <= 'z') || *p == '-'))
+		p++;
+	if (end - p < 6 || strncmp(p, ":iam::", 6) != 0)
+		return false;
+	p += 6;
+	if (end - p < 13 || strspn(p, acct_chars) < 12 || p[12] != ':')
+		return false;
+	p += 13;
+	if (end - p < 6 || strncmp(p, "role/", 5) != 0)
+		return false;
+	p += 5;
+	for (; p < end; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("+=,.@_/-", *p)))
+			return false;
+	return true;
+}
+
+/* Keys whose text has a form of its own. */
+static enum cbq_err check_text(const char *name, const char *value, struct cbq_error *err)
+{
+	if (strcmp(name, "inventory_source") == 0 && strcmp(value, "static") != 0 &&
+	    strcmp(value, "ec2") != 0)
+		return cbq_fail(err, CBQ_ERR_INVALID, name, "%s must be static or ec2", name);
+	if (strcmp(name, "inventory_roles") == 0) {
+		int n = 0;
+		for (const char *p = value; *p;) {
+			size_t len = strcspn(p, ",");
+			if (!is_role_arn(p, len))
+				return cbq_fail(err, CBQ_ERR_INVALID, name,
+						"%s: \"%.*s\" is not an IAM role ARN"
+						" (arn:aws:iam::ACCOUNT:role/NAME)",
+						name, (int)(len > 200 ? 200 : len), p);
+			if (++n > CBQD_INVENTORY_ROLES_MAX)
+				return cbq_fail(err, CBQ_ERR_INVALID, name, "%s: at most %d roles",
+						name, CBQD_INVENTORY_ROLES_MAX);
+			p += len + (p[len] == ',');
+		}
+	}
+	if (strcmp(name, "inventory_external_id") == 0 && *value &&
+	    (strlen(value) < 2 ||
+	     strspn(value,
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+=,.@:/-") !=
+		     strlen(value)))
+		return cbq_fail(err, CBQ_ERR_INVALID, name,
+				"%s must be 2..1224 of letters, digits and +=,.@:/-", name);
+	return CBQ_OK;
+}
+
+enum cbq_err cbqd_config_check(const struct cbqd_config *cfg, struct cbq_error *err)
+{
+	if (strcmp(cfg->inventory_source, "ec2") == 0 && !cfg->inventory_roles[0])
+		return cbq_fail(err, CBQ_ERR_INVALID, "inventory_roles",
+				"inventory_source = ec2 needs inventory_roles: the read role of "
+				"each account that owns Capacity Blocks");
+	return CBQ_OK;
 }
 
 enum cbq_err cbqd_config_set(struct cbqd_config *cfg, const char *name, const char *value,
@@ -85,6 +159,9 @@ enum cbq_err cbqd_config_set(struct cbqd_config *cfg, const char *name, const ch
 		if (strlen(value) >= k->size)
 			return cbq_fail(err, CBQ_ERR_INVALID, name, "%s is longer than %zu bytes",
 					name, k->size - 1);
+		enum cbq_err rc = check_text(name, value, err);
+		if (rc != CBQ_OK)
+			return rc;
 		memcpy(base + k->offset, value, strlen(value) + 1);
 		return CBQ_OK;
 	case K_BOOL:

@@ -27,12 +27,22 @@ struct cbqd_config {
 	long max_header_bytes;
 	int http_timeout_s;
 	int drain_timeout_s;
+	/* where blocks come from: "static" (cbqd admin block add) or "ec2" */
+	char inventory_source[8];
+	char inventory_roles[8192];	   /* comma-separated owner read-role ARNs */
+	char inventory_external_id[1225]; /* for those roles; "" = none */
+	int inventory_interval_s;
 };
+
+enum { CBQD_INVENTORY_ROLES_MAX = 32 };
 
 void cbqd_config_defaults(struct cbqd_config *cfg);
 /* Sets one key from text; CBQ_ERR_INVALID naming the key when unknown or bad. */
 enum cbq_err cbqd_config_set(struct cbqd_config *cfg, const char *key, const char *value,
 			     struct cbq_error *err) CBQ_MUST_CHECK;
+/* Checks what no single key can: inventory_source = ec2 needs
+ * inventory_roles. CBQ_ERR_INVALID naming the key. */
+enum cbq_err cbqd_config_check(const struct cbqd_config *cfg, struct cbq_error *err) CBQ_MUST_CHECK;
 /* Reads `key = value` lines (# comments); errors name file:line. */
 enum cbq_err cbqd_config_load(struct cbqd_config *cfg, const char *path,
 			      struct cbq_error *err) CBQ_MUST_CHECK;

@@ -64,6 +64,7 @@ struct engine *engine_new(struct db *db, const struct cbq_clock *clock)
 	e->clock = clock;
 	sched_settings_default(&e->settings);
 	e->plan_next = SCHED_NO_ETA;
+	e->reconcile_at = INT64_MAX;
 	struct launch_pacer_settings ps;
 	launch_pacer_settings_default(&ps);
 	if (launch_pacer_init(&e->pacer, &ps, NULL) != CBQ_OK)
@@ -76,6 +77,7 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	free(e->slots);
+	engine_inventory_free(e);
 	free(e);
 }
 
@@ -93,6 +95,8 @@ void engine_set_leader(struct engine *e, bool leader)
 {
 	e->leader = leader;
 	e->dirty = leader;
+	if (leader)
+		e->next_inventory = 0; /* sync right after gaining leadership */
 }
 
 bool engine_is_leader(const struct engine *e)
@@ -201,6 +205,7 @@ void engine_tick(struct engine *e)
 		return;
 	engine_launch_tick(e);
 	engine_reconcile_tick(e);
+	engine_inventory_tick(e);
 	if (e->cycling)
 		return;
 	if (e->dirty || real >= e->next_cycle ||

@@ -44,6 +44,23 @@ bool engine_is_leader(const struct engine *e);
 struct aws_client;
 void engine_set_aws(struct engine *e, struct aws_client *aws);
 
+/* Where the leader's blocks come from (deploy/cbqd.conf.example,
+ * inventory_*). Static: whatever `cbqd admin block add` registered; the
+ * engine reads nothing. Ec2: every interval_s (and on gaining leadership)
+ * the leader mirrors each owner's Capacity Blocks, their RAM consumers and
+ * usage into Postgres through the AWS client (engine_set_aws; without one
+ * nothing syncs and the log says so). */
+enum engine_inventory_source { ENGINE_INVENTORY_STATIC, ENGINE_INVENTORY_EC2 };
+struct engine_inventory_cfg {
+	enum engine_inventory_source source;
+	const char *roles;	 /* comma-separated owner read-role ARNs (app.c checked them) */
+	const char *external_id; /* for those roles, or NULL / "" */
+	int interval_s;		 /* 5..3600, real seconds */
+	const char *region;	 /* recorded as the blocks' region */
+};
+/* Copies cfg (strings included). */
+void engine_set_inventory(struct engine *e, const struct engine_inventory_cfg *cfg);
+
 /* The leader replans at least this often (real time), and at once on any
  * trigger: leadership gained, a NOTIFY, the plan's own next change. */
 #define ENGINE_CYCLE_MAX_GAP_MS ((cbq_ms)5000)

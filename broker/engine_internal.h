@@ -1,7 +1,8 @@
 /*
  * What the engine's files share: engine.c (the API and the scheduling
  * cycle), engine_launch.c (the launcher), engine_reconcile.c (the
- * reconciler). Not a contract for anyone else.
+ * reconciler), engine_inventory.c (the EC2 inventory sync). Not a
+ * contract for anyone else.
  */
 #ifndef CBQ_ENGINE_INTERNAL_H
 #define CBQ_ENGINE_INTERNAL_H
@@ -50,7 +51,22 @@ struct engine {
 	bool reconciling;
 	int sweeps;		/* accounts being looked at */
 	cbq_ms next_reconcile;	/* real ms */
+	cbq_ms reconcile_at;	/* clock ms: a job's next step is due (INV_NEVER: none) */
+	/* the inventory sync (source = ec2) */
+	bool inv_ec2;
+	char **inv_roles; /* owner read-role ARNs */
+	size_t n_inv_roles;
+	char *inv_external_id; /* NULL: none */
+	char inv_region[32];
+	cbq_ms inv_every;      /* real ms between syncs */
+	cbq_ms next_inventory; /* real ms; 0 = now (leadership gained) */
+	int inv_owners;	       /* owners being synced */
+	bool inv_warned;       /* said once that there is no AWS client */
 };
+
+/* engine_inventory.c */
+void engine_inventory_tick(struct engine *e);
+void engine_inventory_free(struct engine *e);
 
 /* engine_reconcile.c */
 void engine_reconcile_tick(struct engine *e);

@@ -149,7 +149,9 @@ static void decide(struct sweep *sw)
 			.instances = mine,
 			.n_instances = n,
 		};
-		if (inv_reconcile(&in, d, &err) != CBQ_OK) {
+		if (inv_reconcile(&in, d, &err) == CBQ_OK && d->next_at < e->reconcile_at)
+			e->reconcile_at = d->next_at; /* a warning, a walltime, a cutoff */
+		if (err.code != CBQ_OK) {
 			cbq_log(CBQ_LOG_WARN, "reconcile_refused", "job=%" PRId64 " field=%s error=\"%s\"",
 				h->id, err.field, err.msg);
 			continue;
@@ -306,9 +308,14 @@ void engine_reconcile_tick(struct engine *e)
 {
 	cbq_ms real = cbq_clock_real_ms();
 
-	if (!e->aws || !e->leader || e->reconciling || real < e->next_reconcile)
+	if (!e->aws || !e->leader || e->reconciling)
+		return;
+	/* every few seconds, and when a job's next step falls due by the
+	 * engine's clock (which may run faster than real time) */
+	if (real < e->next_reconcile && cbq_clock_now(e->clock) < e->reconcile_at)
 		return;
 	e->reconciling = true;
 	e->next_reconcile = real + RECONCILE_EVERY_MS;
+	e->reconcile_at = INV_NEVER;
 	db_held_jobs(e->db, HELD_MAX, held_read, e);
 }

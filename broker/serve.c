@@ -305,6 +305,10 @@ int cbqd_serve_main(int argc, char **argv)
 		return 2;
 	}
 	cbq_log_set_level(level);
+	if (cbqd_config_check(&app.cfg, &err)) {
+		fprintf(stderr, "cbqd: %s\n", err.msg);
+		return 2;
+	}
 	if (cbq_clock_parse(app.cfg.clock, cbq_clock_real_ms(), &app.clock, &err)) {
 		fprintf(stderr, "cbqd: %s\n", err.msg);
 		return 2;
@@ -331,6 +335,16 @@ int cbqd_serve_main(int argc, char **argv)
 	}
 	app.engine = engine_new(app.db, &app.clock);
 	start_aws(&app);
+	engine_set_inventory(app.engine,
+			     &(struct engine_inventory_cfg){
+				     .source = strcmp(app.cfg.inventory_source, "ec2") == 0 ?
+						       ENGINE_INVENTORY_EC2 :
+						       ENGINE_INVENTORY_STATIC,
+				     .roles = app.cfg.inventory_roles,
+				     .external_id = app.cfg.inventory_external_id,
+				     .interval_s = app.cfg.inventory_interval_s,
+				     .region = app.aws ? app.aws_cfg.region : "",
+			     });
 	app.sigterm = evsignal_new(app.base, SIGTERM, on_signal, &app);
 	app.sigint = evsignal_new(app.base, SIGINT, on_signal, &app);
 	app.sighup = evsignal_new(app.base, SIGHUP, on_signal, &app);

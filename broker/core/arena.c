@@ -29,3 +29,22 @@ void cbq_arena_free(struct cbq_arena *a)
 	free(a->ptrs);
 	memset(a, 0, sizeof(*a));
 }
+
+const char **cbq_arena_split(struct cbq_arena *a, const char *s, char sep, size_t *n)
+{
+	size_t count = *s ? 1 : 0, k = 0;
+	char seps[2] = { sep, '\0' };
+
+	for (const char *p = s; *p; p++)
+		count += *p == sep;
+	const char **out = cbq_arena_alloc(a, count + 1, sizeof(*out));
+	while (*s) {
+		size_t len = strcspn(s, seps);
+		char *item = cbq_arena_alloc(a, len + 1, 1);
+		memcpy(item, s, len);
+		out[k++] = item;
+		s += len + (s[len] == sep);
+	}
+	*n = k;
+	return out;
+}

@@ -15,6 +15,9 @@ struct cbq_arena {
 
 /* n zeroed elements of size bytes; aborts when memory runs out. */
 void *cbq_arena_alloc(struct cbq_arena *a, size_t n, size_t size);
+/* Splits "a,b,c" at sep into arena copies (no empty items at the ends: ""
+ * gives none); *n gets how many. */
+const char **cbq_arena_split(struct cbq_arena *a, const char *s, char sep, size_t *n);
 /* Frees everything and leaves the arena empty and reusable. */
 void cbq_arena_free(struct cbq_arena *a);
 

@@ -118,25 +118,6 @@ static int hexval(char c)
 	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Splits "a,b,c" into the arena. */
-static const char *const *split(struct cbq_arena *a, const char *s, size_t *n)
-{
-	size_t count = *s ? 1 : 0, k = 0;
-
-	for (const char *p = s; *p; p++)
-		count += *p == ',';
-	const char **out = cbq_arena_alloc(a, count + 1, sizeof(*out));
-	while (*s) {
-		size_t len = strcspn(s, ",");
-		char *item = cbq_arena_alloc(a, len + 1, 1);
-		memcpy(item, s, len);
-		out[k++] = item;
-		s += len + (s[len] == ',');
-	}
-	*n = k;
-	return out;
-}
-
 static void read_tags(struct cbq_arena *a, const char *text, struct db_launch *l)
 {
 	json_t *doc = json_loads(text, 0, NULL), *t;
@@ -190,7 +171,8 @@ static void on_outbox(void *arg, const struct db_result *res, const struct db_er
 		l->subnet_id = db_get(res, r, 10);
 		l->key_name = db_get(res, r, 11);
 		l->instance_profile = db_get(res, r, 12);
-		l->security_group_ids = split(&a, db_get(res, r, 13), &l->n_security_group_ids);
+		l->security_group_ids =
+			cbq_arena_split(&a, db_get(res, r, 13), ',', &l->n_security_group_ids);
 		for (size_t k = 0; k < hl; k++)
 			ud[k] = (uint8_t)(hexval(hex[2 * k]) << 4 | hexval(hex[2 * k + 1]));
 		l->user_data = ud;

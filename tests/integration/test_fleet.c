@@ -19,6 +19,7 @@
 
 #define EPOCH "2026-11-23T10:00:00Z"
 #define BLOCK "cr-0a00000000000001"
+#define SHORT "cr-0b00000000000002"
 #define WAIT_MS 20000
 
 static struct h_proc *sim;
@@ -73,7 +74,14 @@ static struct h_cbqd *broker(const char **db_out)
 		  " '2026-11-23T09:00:00Z', '2026-11-24T10:00:00Z');"
 		  "INSERT INTO block_consumers VALUES ('" BLOCK "', '111111111111'),"
 		  " ('" BLOCK "', '222222222222'), ('" BLOCK "', '333333333333'),"
-		  " ('" BLOCK "', '444444444444');");
+		  " ('" BLOCK "', '444444444444');"
+		  /* a short block of another type: it ends at 12:00, its cutoff is 11:30 */
+		  "INSERT INTO blocks (id, owner_account_id, region, az, instance_type, total,"
+		  " available, state, start_at, end_at) VALUES ('" SHORT "', '999988887777',"
+		  " 'us-east-1', 'us-east-1a', 'p4d.24xlarge', 2, 2, 'active',"
+		  " '2026-11-23T09:00:00Z', '2026-11-23T12:00:00Z');"
+		  "INSERT INTO block_consumers VALUES ('" SHORT "', '111111111111'),"
+		  " ('" SHORT "', '222222222222');");
 	*db_out = db;
 	return h_cbqd_start(db, args);
 }
@@ -361,4 +369,27 @@ Test(fleet, cancelling_a_running_job_terminates_its_instances)
 				  "instance still %s", state);
 	}
 	json_decref(st);
+}
+
+Test(fleet, a_checkpointable_job_is_warned_then_requeued_at_the_cutoff)
+{
+	const char *db;
+	char sql[256], *out = NULL;
+	struct h_cbqd *d = broker(&db);
+	int rc = h_cbq(d, "111111111111", &out, "submit", "--kind", "training", "--instance-type",
+		       "p4d.24xlarge", "--count", "1", "--duration", "10h", "--checkpointable",
+		       "--image-id", "ami-0123456789abcdef0", NULL);
+
+	cr_assert_eq(rc, 0, "%s", out);
+	long id = strtol(out, NULL, 10);
+	free(out);
+	/* 10:00 now; the warning is due at 12:00 − 40 min − 10 min, the cutoff at 11:30 */
+	snprintf(sql, sizeof(sql),
+		 "SELECT string_agg(COALESCE(from_state, '') || '>' || to_state, ' ' ORDER BY id)"
+		 " FROM job_events WHERE job_id = %ld",
+		 id);
+	wait_value(db, sql,
+		   ">queued queued>launching launching>running running>expiring expiring>queued");
+	snprintf(sql, sizeof(sql), "SELECT attempt FROM jobs WHERE id = %ld", id);
+	wait_value(db, sql, "2");
 }
