@@ -130,7 +130,7 @@ static void verdicts_stored(void *arg, long changed, const struct db_error *err)
 	struct cycle *c = arg;
 
 	if (err)
-		cbq_log(CBQ_LOG_WARN, "sched_store_failed", "error=\"%s\"", err->err.msg);
+		cbq_log(CBQ_LOG_WARN, "sched_store_failed", "error=%s", cbq_log_q(err->err.msg));
 	else
 		cbq_log(CBQ_LOG_INFO, "sched_cycle",
 			"pending=%zu launches=%zu reservations=%zu changed=%ld ms=%lld", c->pending,
@@ -149,15 +149,15 @@ static void snapshot_loaded(void *arg, struct db_snapshot *snap, const struct cb
 	char reason[SCHED_REASON_BUF];
 
 	if (!snap) {
-		cbq_log(CBQ_LOG_WARN, "sched_snapshot_failed", "error=\"%s\"", err->msg);
+		cbq_log(CBQ_LOG_WARN, "sched_snapshot_failed", "error=%s", cbq_log_q(err->msg));
 		cycle_end(e);
 		free(c);
 		return;
 	}
 	if (sched_plan(&snap->in, &plan, &perr) != CBQ_OK) {
 		/* the snapshot broke the scheduler's contract: a bug or a bad row */
-		cbq_log(CBQ_LOG_ERROR, "sched_input_refused", "field=%s error=\"%s\"", perr.field,
-			perr.msg);
+		cbq_log(CBQ_LOG_ERROR, "sched_input_refused", "field=%s error=%s", perr.field,
+			cbq_log_q(perr.msg));
 		db_snapshot_free(snap);
 		cycle_end(e);
 		free(c);

@@ -78,8 +78,8 @@ void sync_owner_end(struct owner *o, const char *failure)
 
 	if (failure)
 		/* nothing of this owner was written: the next round tries again */
-		cbq_log(CBQ_LOG_WARN, "inventory_sync_failed", "owner=%s role=%s error=\"%s\"",
-			o->account, o->role_arn, failure);
+		cbq_log(CBQ_LOG_WARN, "inventory_sync_failed", "owner=%s role=%s error=%s",
+			o->account, o->role_arn, cbq_log_q(failure));
 	else
 		cbq_log(CBQ_LOG_INFO, "inventory_synced",
 			"owner=%s blocks=%zu writes=%zu events=%d ms=%lld", o->account, o->n_seen,
@@ -140,8 +140,8 @@ static void written(void *arg, bool applied, const struct db_error *err)
 	(void)applied;
 	if (err) {
 		/* what is written stays; the rest waits for the next round */
-		cbq_log(CBQ_LOG_WARN, "inventory_store_failed", "owner=%s block=%s error=\"%s\"",
-			o->account, w->row.id, err->err.msg);
+		cbq_log(CBQ_LOG_WARN, "inventory_store_failed", "owner=%s block=%s error=%s",
+			o->account, w->row.id, cbq_log_q(err->err.msg));
 		sync_owner_end(o, NULL);
 		return;
 	}
@@ -281,8 +281,8 @@ static void plan_seen(struct owner *o, const struct seen *s, const struct db_syn
 
 	if (inv_block_diff(&in, &u, &err) != CBQ_OK) {
 		cbq_log(CBQ_LOG_WARN, "inventory_block_refused",
-			"owner=%s block=%s field=%s error=\"%s\"", o->account, s->id, err.field,
-			err.msg);
+			"owner=%s block=%s field=%s error=%s", o->account, s->id, err.field,
+			cbq_log_q(err.msg));
 		return;
 	}
 	const char **ids = cbq_arena_alloc(&o->arena, o->n_accounts + 1, sizeof(*ids));
@@ -295,8 +295,8 @@ static void plan_seen(struct owner *o, const struct seen *s, const struct db_syn
 	};
 	if (inv_block_consumers(&share, ids, o->n_accounts + 1, &c, &err) != CBQ_OK) {
 		cbq_log(CBQ_LOG_WARN, "inventory_share_refused",
-			"owner=%s block=%s field=%s error=\"%s\"", o->account, s->id, err.field,
-			err.msg);
+			"owner=%s block=%s field=%s error=%s", o->account, s->id, err.field,
+			cbq_log_q(err.msg));
 		return;
 	}
 	for (size_t k = 0; k < c.n_notes; k++)
@@ -335,8 +335,8 @@ static void plan_missing(struct owner *o, const struct db_synced_block *st, cbq_
 
 	if (inv_block_diff(&in, &u, &err) != CBQ_OK) {
 		cbq_log(CBQ_LOG_WARN, "inventory_block_refused",
-			"owner=%s block=%s field=%s error=\"%s\"", o->account, st->b.id, err.field,
-			err.msg);
+			"owner=%s block=%s field=%s error=%s", o->account, st->b.id, err.field,
+			cbq_log_q(err.msg));
 		return;
 	}
 	if (u.op == INV_BLOCK_NONE)

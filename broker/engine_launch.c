@@ -59,7 +59,7 @@ static void launch_committed(void *arg, bool applied, const struct db_error *err
 	struct engine *e = arg;
 
 	if (err)
-		cbq_log(CBQ_LOG_WARN, "launch_commit_failed", "error=\"%s\"", err->err.msg);
+		cbq_log(CBQ_LOG_WARN, "launch_commit_failed", "error=%s", cbq_log_q(err->err.msg));
 	if (applied)
 		e->launch_due = true;
 }
@@ -109,8 +109,8 @@ static void outcome_stored(void *arg, bool applied, const struct db_error *err)
 	struct engine *e = c->e;
 
 	if (err)
-		cbq_log(CBQ_LOG_WARN, "launch_store_failed", "job=%" PRId64 " error=\"%s\"", c->job_id,
-			err->err.msg);
+		cbq_log(CBQ_LOG_WARN, "launch_store_failed", "job=%" PRId64 " error=%s", c->job_id,
+			cbq_log_q(err->err.msg));
 	else if (!applied)
 		cbq_log(CBQ_LOG_INFO, "launch_superseded", "job=%" PRId64, c->job_id);
 	/* the job left launching (or someone else moved it): replan around it */
@@ -145,8 +145,8 @@ static void launched(struct launch_ctx *c, const struct aws_call_result *r)
 	if (aws_ec2_parse_run_instances(r->body, r->body_len, &v, &err) != CBQ_OK) {
 		/* launched or not, the same token makes a resend safe */
 		struct launch_slot *s = slot_find(c->e, c->job_id);
-		cbq_log(CBQ_LOG_WARN, "launch_reply_unreadable", "job=%" PRId64 " error=\"%s\"",
-			c->job_id, err.msg);
+		cbq_log(CBQ_LOG_WARN, "launch_reply_unreadable", "job=%" PRId64 " error=%s",
+			c->job_id, cbq_log_q(err.msg));
 		if (s)
 			s->not_before = cbq_clock_now(c->e->clock) + LAUNCH_RETRY_BASE_MS;
 		if (s)
@@ -189,8 +189,8 @@ static void on_run_done(const struct aws_call_result *r, void *arg)
 		.block_id = c->block,
 	};
 	if (launch_outcome(&a, now, &next, &err) != CBQ_OK) {
-		cbq_log(CBQ_LOG_ERROR, "launch_outcome_refused", "job=%" PRId64 " error=\"%s\"",
-			c->job_id, err.msg);
+		cbq_log(CBQ_LOG_ERROR, "launch_outcome_refused", "job=%" PRId64 " error=%s",
+			c->job_id, cbq_log_q(err.msg));
 		slot_remove(e, c->job_id);
 		free(c);
 		return;
@@ -286,8 +286,8 @@ static void start_launch(struct engine *e, const struct db_launch *l, struct lau
 refuse:
 	/* the stored spec cannot become a request: the job cannot launch */
 	aws_form_free(&form);
-	cbq_log(CBQ_LOG_WARN, "launch_refused", "job=%" PRId64 " field=%s error=\"%s\"", l->id,
-		err.field, err.msg);
+	cbq_log(CBQ_LOG_WARN, "launch_refused", "job=%" PRId64 " field=%s error=%s", l->id,
+		err.field, cbq_log_q(err.msg));
 	char reason[sizeof(err.field) + sizeof(err.msg) + 32];
 	snprintf(reason, sizeof(reason), "cannot launch: %s: %s", err.field, err.msg);
 	struct db_transition t = {
@@ -312,7 +312,7 @@ static void outbox_read(void *arg, const struct db_launch *rows, size_t n,
 
 	e->reading_outbox = false;
 	if (err) {
-		cbq_log(CBQ_LOG_WARN, "outbox_read_failed", "error=\"%s\"", err->err.msg);
+		cbq_log(CBQ_LOG_WARN, "outbox_read_failed", "error=%s", cbq_log_q(err->err.msg));
 		return;
 	}
 	if (!e->leader)

@@ -67,7 +67,7 @@ static void transitioned(void *arg, bool applied, const struct db_error *err)
 	struct engine *e = arg;
 
 	if (err)
-		cbq_log(CBQ_LOG_WARN, "reconcile_store_failed", "error=\"%s\"", err->err.msg);
+		cbq_log(CBQ_LOG_WARN, "reconcile_store_failed", "error=%s", cbq_log_q(err->err.msg));
 	if (applied)
 		e->dirty = true;
 }
@@ -76,7 +76,7 @@ static void terminated(const struct aws_call_result *r, void *arg)
 {
 	(void)arg;
 	if (r->code != CBQ_OK)
-		cbq_log(CBQ_LOG_WARN, "terminate_failed", "error=\"%s\"", r->err->msg);
+		cbq_log(CBQ_LOG_WARN, "terminate_failed", "error=%s", cbq_log_q(r->err->msg));
 }
 
 static void terminate(struct sweep *sw, const struct db_held *h, const char *const *ids, size_t n)
@@ -86,8 +86,8 @@ static void terminate(struct sweep *sw, const struct db_held *h, const char *con
 	char what[64];
 
 	if (aws_ec2_terminate_form(ids, n, &form, &err) != CBQ_OK) {
-		cbq_log(CBQ_LOG_WARN, "terminate_refused", "job=%" PRId64 " error=\"%s\"", h->id,
-			err.msg);
+		cbq_log(CBQ_LOG_WARN, "terminate_refused", "job=%" PRId64 " error=%s", h->id,
+			cbq_log_q(err.msg));
 		return;
 	}
 	snprintf(what, sizeof(what), "ec2:TerminateInstances for job %" PRId64, h->id);
@@ -152,8 +152,8 @@ static void decide(struct sweep *sw)
 		if (inv_reconcile(&in, d, &err) == CBQ_OK && d->next_at < e->reconcile_at)
 			e->reconcile_at = d->next_at; /* a warning, a walltime, a cutoff */
 		if (err.code != CBQ_OK) {
-			cbq_log(CBQ_LOG_WARN, "reconcile_refused", "job=%" PRId64 " field=%s error=\"%s\"",
-				h->id, err.field, err.msg);
+			cbq_log(CBQ_LOG_WARN, "reconcile_refused", "job=%" PRId64 " field=%s error=%s",
+				h->id, err.field, cbq_log_q(err.msg));
 			continue;
 		}
 		if (d->action == INV_ACTION_TERMINATE) {
@@ -189,8 +189,8 @@ static void on_page(const struct aws_call_result *r, void *arg)
 	if (r->code != CBQ_OK ||
 	    aws_ec2_parse_describe_instances(r->body, r->body_len, &v, &err) != CBQ_OK) {
 		/* no verdict on missing data: the next pass looks again */
-		cbq_log(CBQ_LOG_WARN, "reconcile_describe_failed", "account=%s error=\"%s\"",
-			sw->account, r->code != CBQ_OK ? r->err->msg : err.msg);
+		cbq_log(CBQ_LOG_WARN, "reconcile_describe_failed", "account=%s error=%s",
+			sw->account, cbq_log_q(r->code != CBQ_OK ? r->err->msg : err.msg));
 		sweep_done(sw);
 		return;
 	}
@@ -240,8 +240,8 @@ static void describe_page(struct sweep *sw)
 						  .max_results = 1000,
 						  .next_token = sw->next_token };
 	if (aws_ec2_describe_instances_form(&req, &form, &err) != CBQ_OK) {
-		cbq_log(CBQ_LOG_WARN, "reconcile_refused", "account=%s error=\"%s\"", sw->account,
-			err.msg);
+		cbq_log(CBQ_LOG_WARN, "reconcile_refused", "account=%s error=%s", sw->account,
+			cbq_log_q(err.msg));
 		sweep_done(sw);
 		return;
 	}
@@ -288,7 +288,7 @@ static void held_read(void *arg, const struct db_held *h, size_t n, const struct
 
 	if (err || !e->leader || !e->aws || n == 0) {
 		if (err)
-			cbq_log(CBQ_LOG_WARN, "reconcile_read_failed", "error=\"%s\"", err->err.msg);
+			cbq_log(CBQ_LOG_WARN, "reconcile_read_failed", "error=%s", cbq_log_q(err->err.msg));
 		e->reconciling = false;
 		return;
 	}

@@ -128,8 +128,8 @@ static void start_listening(struct cbq_app *app)
 
 	app->api = api_server_start(app->base, &ac, app->engine, &err);
 	if (!app->api) {
-		cbq_log(CBQ_LOG_ERROR, "listen_failed", "setting=%s error=\"%s\"", err.field,
-			err.msg);
+		cbq_log(CBQ_LOG_ERROR, "listen_failed", "setting=%s error=%s", err.field,
+			cbq_log_q(err.msg));
 		fprintf(stderr, "cbqd: %s\n", err.msg);
 		app->exit_code = 1;
 		event_base_loopbreak(app->base);
@@ -165,8 +165,8 @@ static void start_aws(struct cbq_app *app)
 	struct cbq_error err = { 0 };
 
 	if (aws_config_load(&env, &app->aws_cfg, &err) != CBQ_OK) {
-		cbq_log(CBQ_LOG_WARN, "launcher_disabled", "setting=%s error=\"%s\"", err.field,
-			err.msg);
+		cbq_log(CBQ_LOG_WARN, "launcher_disabled", "setting=%s error=%s", err.field,
+			cbq_log_q(err.msg));
 		return;
 	}
 	app->http = aws_http_new(app->base, &err);
@@ -177,8 +177,8 @@ static void start_aws(struct cbq_app *app)
 		app->aws_own = aws_creds_provider_new(app->base, app->http, &app->aws_cfg.creds,
 						      aws_client_assume_hook, app->aws, &err);
 	if (!app->aws_own) {
-		cbq_log(CBQ_LOG_WARN, "launcher_disabled", "setting=%s error=\"%s\"", err.field,
-			err.msg);
+		cbq_log(CBQ_LOG_WARN, "launcher_disabled", "setting=%s error=%s", err.field,
+			cbq_log_q(err.msg));
 		aws_client_free(app->aws);
 		app->aws = NULL;
 		return;
@@ -226,11 +226,11 @@ static void schema_checked(void *arg, const struct cbq_error *err)
 	app->checking = false;
 	if (err && err->code == CBQ_ERR_UNAVAILABLE && !app->draining) {
 		/* Postgres not up yet: keep trying, the timer calls again */
-		cbq_log(CBQ_LOG_WARN, "waiting_for_postgres", "error=\"%s\"", err->msg);
+		cbq_log(CBQ_LOG_WARN, "waiting_for_postgres", "error=%s", cbq_log_q(err->msg));
 		return;
 	}
 	if (err) {
-		cbq_log(CBQ_LOG_ERROR, "schema_refused", "error=\"%s\"", err->msg);
+		cbq_log(CBQ_LOG_ERROR, "schema_refused", "error=%s", cbq_log_q(err->msg));
 		fprintf(stderr, "cbqd: %s\n", err->msg);
 		app->exit_code = 1;
 		event_base_loopbreak(app->base);

@@ -218,7 +218,9 @@ static void schedule_expiry(struct db *db)
 
 	if (!q || db->n_up > 0 || db->closing)
 		return;
-	from = q->queued_at > db->down_since ? q->queued_at : db->down_since;
+	/* queries wait for Postgres up to WAIT_UP_MS from the start of the
+	 * outage, not from their own arrival: a long outage answers at once */
+	from = db->down_since;
 	wait = from + WAIT_UP_MS - mono_ms();
 	if (wait < 0)
 		wait = 0;
@@ -236,9 +238,7 @@ static void expire_waiting(evutil_socket_t fd, short what, void *arg)
 	if (db->n_up > 0)
 		return;
 	while ((q = TAILQ_FIRST(&db->waiting))) {
-		int64_t from = q->queued_at > db->down_since ? q->queued_at : db->down_since;
-
-		if (now - from < WAIT_UP_MS)
+		if (now - db->down_since < WAIT_UP_MS)
 			break;
 		TAILQ_REMOVE(&db->waiting, q, link);
 		db->n_waiting--;
@@ -670,7 +670,7 @@ struct db *db_open(struct event_base *base, const struct db_config *cfg)
 		char line[200];
 
 		db_message_line(line, sizeof(line), errmsg ? errmsg : "out of memory");
-		cbq_log(CBQ_LOG_ERROR, "db_bad_conninfo", "error=\"%s\"", line);
+		cbq_log(CBQ_LOG_ERROR, "db_bad_conninfo", "error=%s", cbq_log_q(line));
 		PQfreemem(errmsg);
 		return NULL;
 	}

@@ -41,6 +41,7 @@ struct db_leader {
 	enum waiting waiting;
 	bool lock_granted;	/* the try's answer */
 	bool said_standby;	/* logged once per session */
+	bool said_down;		/* logged once per outage */
 	cbq_ms sent_at;		/* when the outstanding query went out (real ms) */
 	int backoff_ms;
 };
@@ -83,8 +84,15 @@ static void drop(struct db_leader *l, const char *why)
 	l->phase = DOWN;
 	l->waiting = W_NONE;
 	l->said_standby = false;
+	if (!was_leader && l->said_down) {
+		/* still down: say it once per outage, keep trying quietly */
+		arm_timer(l, l->backoff_ms);
+		l->backoff_ms = l->backoff_ms * 2 > 5000 ? 5000 : l->backoff_ms * 2;
+		return;
+	}
+	l->said_down = true;
 	cbq_log(was_leader ? CBQ_LOG_WARN : CBQ_LOG_INFO, was_leader ? "leader_lost" : "leader_session_down",
-		"why=%s error=\"%s\" retry_ms=%d", why, msg, l->backoff_ms);
+		"why=%s error=%s retry_ms=%d", why, cbq_log_q(msg), l->backoff_ms);
 	arm_timer(l, l->backoff_ms);
 	l->backoff_ms = l->backoff_ms * 2 > 5000 ? 5000 : l->backoff_ms * 2;
 	if (was_leader)
@@ -179,6 +187,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 			}
 			watch(l, EV_READ | EV_PERSIST);
 			l->phase = STANDBY;
+			l->said_down = false;
 			try_lock(l);
 		} else {
 			watch(l, s == PGRES_POLLING_READING ? EV_READ : EV_WRITE);

@@ -83,3 +83,12 @@ const char *cbq_log_quote(char *buf, size_t size, const char *value)
 	buf[o] = '\0';
 	return buf;
 }
+
+const char *cbq_log_q(const char *value)
+{
+	/* scratch for formatting only: nothing outlives the log call */
+	static char ring[CBQ_LOG_Q_SLOTS][CBQ_LOG_Q_SIZE];
+	static unsigned next;
+
+	return cbq_log_quote(ring[next++ % CBQ_LOG_Q_SLOTS], CBQ_LOG_Q_SIZE, value ? value : "");
+}

@@ -26,4 +26,11 @@ void cbq_log(enum cbq_log_level level, const char *event, const char *fmt, ...)
 /* Writes value as a log-safe token into buf (quoted and escaped if needed). */
 const char *cbq_log_quote(char *buf, size_t size, const char *value);
 
+/* The same into one of CBQ_LOG_Q_SLOTS rotating buffers of CBQ_LOG_Q_SIZE
+ * bytes, for an argument of one cbq_log() call: at most that many per call,
+ * used before the next call (cbqd logs from one thread). A longer value is
+ * cut. For messages that may hold quotes: AWS's and Postgres's. */
+enum { CBQ_LOG_Q_SLOTS = 4, CBQ_LOG_Q_SIZE = 1024 };
+const char *cbq_log_q(const char *value);
+
 #endif

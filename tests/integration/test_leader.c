@@ -85,7 +85,10 @@ Test(leader, losing_the_session_loses_leadership)
 	/* end the session that holds the lock, as a Postgres restart would */
 	char *n = h_sql_value(db, "SELECT count(pg_terminate_backend(pid)) FROM pg_locks "
 				  "WHERE locktype = 'advisory' AND granted "
-				  "AND ((classid::bigint << 32) | objid::bigint) = 7164293180002");
+				  "AND ((classid::bigint << 32) | objid::bigint) = 7164293180002 "
+				  /* tests run in parallel: only this test's database */
+				  "AND database = (SELECT oid FROM pg_database "
+				  "WHERE datname = current_database())");
 	cr_assert_str_eq(n, "1");
 	free(n);
 	wait_event(a, "leader_lost", 0);
