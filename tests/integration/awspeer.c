@@ -174,3 +174,15 @@ struct h_proc *h_moto_start(void)
 	wait_answers(p, "/moto-api/data.json", "moto_server");
 	return p;
 }
+
+json_t *h_awssim_state(const struct h_proc *sim)
+{
+	char url[160];
+	long status;
+	json_t *j;
+
+	snprintf(url, sizeof(url), "%s/_sim/state", sim->url);
+	j = h_json("GET", url, NULL, &status);
+	cr_assert_eq(status, 200, "GET /_sim/state: HTTP %ld", status);
+	return j;
+}

@@ -22,6 +22,9 @@ struct h_proc *h_awssim_start(const char *scenario, const char *clock);
  * printing one line saying so) when moto_server is not installed. */
 struct h_proc *h_moto_start(void);
 
+/* GET /_sim/state of a cbq-awssim (caller decrefs). */
+json_t *h_awssim_state(const struct h_proc *sim);
+
 /* GET or POST (body: JSON text, or NULL) url; returns the parsed JSON reply
  * (caller decrefs) and *status; fails the test when there is no reply or it
  * is not JSON. */

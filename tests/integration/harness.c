@@ -619,6 +619,30 @@ char *h_sql_value(const char *conninfo, const char *sql)
 	return v;
 }
 
+void h_sql_wait(const char *conninfo, const char *sql, const char *want, int timeout_ms)
+{
+	char *v = NULL;
+
+	for (int waited = 0; waited < timeout_ms; waited += 100) {
+		free(v);
+		v = h_sql_value(conninfo, sql);
+		if (v && want && strcmp(v, want) == 0) {
+			free(v);
+			return;
+		}
+		if (!v && !want)
+			return;
+		sleep_ms(100);
+	}
+	fail("%s: got \"%s\", want \"%s\" (waited %d ms)", sql, v ? v : "(null)",
+	     want ? want : "(null)", timeout_ms);
+}
+
+void h_sleep_ms(int ms)
+{
+	sleep_ms(ms);
+}
+
 void h_seed_teams(const char *conninfo)
 {
 	h_sql(conninfo,

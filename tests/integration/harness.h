@@ -91,6 +91,11 @@ void h_http_reply_free(struct h_http_reply *r);
 /* Path of a file in CBQ_TEST_CERTS (static buffer, valid until next call). */
 const char *h_cert(const char *name);
 
+/* Polls SQL on conninfo every 100 ms until its value is want (NULL: SQL
+ * NULL or no row), failing the test with the last value after timeout_ms. */
+void h_sql_wait(const char *conninfo, const char *sql, const char *want, int timeout_ms);
+void h_sleep_ms(int ms);
+
 /* Registers the usual fixtures on conninfo: teams alpha (accounts
  * 111111111111, 333333333333) and beta (account 222222222222), each with
  * role arn:aws:iam::<account>:role/cbq-launcher. */

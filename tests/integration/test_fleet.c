@@ -25,13 +25,6 @@
 static struct h_proc *sim;
 static char clock_arg[128];
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 /* A simulated minute per real tenth of a second: a one-hour job runs for
  * six seconds, and a signature stays fresh (15 simulated minutes) for 1.5 s. */
 #define FACTOR "600"
@@ -105,32 +98,6 @@ static long submit(const struct h_cbqd *d, const char *account, const char *coun
 	return submit_for(d, account, count, "10h");
 }
 
-/* Polls until SQL on db returns want. */
-static void wait_value(const char *db, const char *sql, const char *want)
-{
-	char *v = NULL;
-
-	for (int waited = 0; waited < WAIT_MS; waited += 100) {
-		free(v);
-		v = h_sql_value(db, sql);
-		if (v && strcmp(v, want) == 0) {
-			free(v);
-			return;
-		}
-		sleep_ms(100);
-	}
-	cr_assert_fail("%s: got \"%s\", want \"%s\"", sql, v ? v : "(null)", want);
-}
-
-static json_t *sim_state(void)
-{
-	char url[160];
-	long status;
-
-	snprintf(url, sizeof(url), "%s/_sim/state", sim->url);
-	return h_json("GET", url, NULL, &status);
-}
-
 static bool has_tag(json_t *inst, const char *key, const char *value)
 {
 	json_t *tags = json_object_get(inst, "tags"), *t;
@@ -138,8 +105,9 @@ static bool has_tag(json_t *inst, const char *key, const char *value)
 	size_t i;
 
 	if (json_is_object(tags)) {
-		json_object_foreach(tags, k, t) if (strcmp(k, key) == 0 &&
-						    strcmp(json_string_value(t), value) == 0) return true;
+		json_object_foreach(tags, k,
+				    t) if (strcmp(k, key) == 0 &&
+					   strcmp(json_string_value(t), value) == 0) return true;
 		return false;
 	}
 	json_array_foreach(tags, i, t)
@@ -160,13 +128,13 @@ Test(fleet, a_job_launches_in_its_own_account_on_the_block)
 	char sql[256], token[32], job[24];
 
 	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", id);
-	wait_value(db, sql, "running");
+	h_sql_wait(db, sql, "running", WAIT_MS);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_instances WHERE job_id = %ld", id);
-	wait_value(db, sql, "2");
+	h_sql_wait(db, sql, "2", WAIT_MS);
 
 	snprintf(token, sizeof(token), "cbq-%ld-1", id);
 	snprintf(job, sizeof(job), "%ld", id);
-	json_t *st = sim_state(), *inst;
+	json_t *st = h_awssim_state(sim), *inst;
 	size_t i;
 	int mine = 0;
 	json_array_foreach(json_object_get(st, "instances"), i, inst)
@@ -175,7 +143,8 @@ Test(fleet, a_job_launches_in_its_own_account_on_the_block)
 		if (!t || strcmp(t, token) != 0)
 			continue;
 		mine++;
-		cr_assert_str_eq(json_string_value(json_object_get(inst, "account")), "111111111111");
+		cr_assert_str_eq(json_string_value(json_object_get(inst, "account")),
+				 "111111111111");
 		cr_assert_str_eq(json_string_value(json_object_get(inst, "block")), BLOCK);
 		cr_assert(has_tag(inst, "cbq:job", job) && has_tag(inst, "cbq:team", "alpha") &&
 				  has_tag(inst, "project", "fleet"),
@@ -189,7 +158,7 @@ Test(fleet, a_job_launches_in_its_own_account_on_the_block)
 		 " FROM job_events"
 		 " WHERE job_id = %ld",
 		 id);
-	wait_value(db, sql, ">queued queued>launching launching>running");
+	h_sql_wait(db, sql, ">queued queued>launching launching>running", WAIT_MS);
 }
 
 Test(fleet, a_lost_capacity_race_requeues_the_job_saying_so)
@@ -201,7 +170,8 @@ Test(fleet, a_lost_capacity_race_requeues_the_job_saying_so)
 	/* an account outside cbq takes three of the four slots */
 	snprintf(url, sizeof(url), "%s/_sim/steal", sim->url);
 	json_decref(h_json("POST", url,
-			   "{\"account\": \"555555555555\", \"block\": \"" BLOCK "\", \"count\": 3}",
+			   "{\"account\": \"555555555555\", \"block\": \"" BLOCK
+			   "\", \"count\": 3}",
 			   &status));
 	cr_assert_eq(status, 200);
 	struct h_cbqd *d = broker(&db);
@@ -211,7 +181,7 @@ Test(fleet, a_lost_capacity_race_requeues_the_job_saying_so)
 		 "SELECT count(*) > 0 FROM job_events WHERE job_id = %ld AND from_state = 'launching'"
 		 " AND to_state = 'queued' AND reason LIKE '%%ReservationCapacityExceeded%%'",
 		 id);
-	wait_value(db, sql, "t");
+	h_sql_wait(db, sql, "t", WAIT_MS);
 }
 
 Test(fleet, a_role_that_does_not_trust_the_broker_fails_the_job_naming_it)
@@ -222,12 +192,12 @@ Test(fleet, a_role_that_does_not_trust_the_broker_fails_the_job_naming_it)
 	long id = submit(d, "333333333333", "1");
 
 	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", id);
-	wait_value(db, sql, "failed");
+	h_sql_wait(db, sql, "failed", WAIT_MS);
 	snprintf(sql, sizeof(sql),
 		 "SELECT reason LIKE '%%arn:aws:iam::333333333333:role/cbq-launcher%%'"
 		 " AND reason LIKE '%%AccessDenied%%' FROM jobs WHERE id = %ld",
 		 id);
-	wait_value(db, sql, "t");
+	h_sql_wait(db, sql, "t", WAIT_MS);
 }
 
 Test(fleet, a_job_past_its_walltime_is_terminated_and_timed_out)
@@ -238,10 +208,10 @@ Test(fleet, a_job_past_its_walltime_is_terminated_and_timed_out)
 	long id = submit_for(d, "222222222222", "1", "1h");
 
 	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", id);
-	wait_value(db, sql, "timed_out");
+	h_sql_wait(db, sql, "timed_out", WAIT_MS);
 	/* its own instance, and only it, was terminated by cbq */
 	snprintf(token, sizeof(token), "cbq-%ld-1", id);
-	json_t *st = sim_state(), *inst;
+	json_t *st = h_awssim_state(sim), *inst;
 	size_t i;
 	int ended = 0;
 	json_array_foreach(json_object_get(st, "instances"), i, inst)
@@ -249,7 +219,8 @@ Test(fleet, a_job_past_its_walltime_is_terminated_and_timed_out)
 		const char *t = json_string_value(json_object_get(inst, "client_token"));
 		const char *state = json_string_value(json_object_get(inst, "state"));
 		if (t && strcmp(t, token) == 0)
-			ended += strcmp(state, "terminated") == 0 || strcmp(state, "shutting-down") == 0;
+			ended += strcmp(state, "terminated") == 0 ||
+				 strcmp(state, "shutting-down") == 0;
 	}
 	json_decref(st);
 	cr_assert_eq(ended, 1);
@@ -269,7 +240,7 @@ static int log_count(const struct h_cbqd *d, const char *needle)
 /* Instances in the simulator per client token of jobs ids[0..n). */
 static void expect_one_launch_each(const long *ids, size_t n, int per_job)
 {
-	json_t *st = sim_state(), *inst;
+	json_t *st = h_awssim_state(sim), *inst;
 	size_t i;
 
 	for (size_t j = 0; j < n; j++) {
@@ -288,7 +259,8 @@ static void expect_one_launch_each(const long *ids, size_t n, int per_job)
 				snprintf(first, sizeof(first), "%s", t);
 			}
 		}
-		cr_assert_eq(seen, per_job, "job %ld has %d instances, not %d", ids[j], seen, per_job);
+		cr_assert_eq(seen, per_job, "job %ld has %d instances, not %d", ids[j], seen,
+			     per_job);
 		cr_assert_eq(tokens, 1, "job %ld was launched under %d tokens", ids[j], tokens);
 	}
 	json_decref(st);
@@ -306,7 +278,7 @@ Test(fleet, only_the_leader_launches)
 	for (int i = 0; i < 4; i++)
 		ids[i] = submit(a, i % 2 ? "222222222222" : "111111111111", "1");
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM jobs WHERE state = 'running'");
-	wait_value(db, sql, "4");
+	h_sql_wait(db, sql, "4", WAIT_MS);
 	expect_one_launch_each(ids, 4, 1);
 	int la = log_count(a, "event=launched "), lb = log_count(b, "event=launched ");
 	cr_assert(la + lb == 4 && (la == 0 || lb == 0), "launches: %d by one, %d by the other", la,
@@ -331,14 +303,14 @@ Test(fleet, kill_9_mid_launch_loses_nothing_and_launches_nothing_twice)
 	for (int i = 0; i < 4; i++)
 		ids[i] = submit(a, i % 2 ? "222222222222" : "111111111111", "1");
 	snprintf(sql, sizeof(sql), "SELECT count(*) > 0 FROM jobs WHERE state = 'launching'");
-	wait_value(db, sql, "t");
+	h_sql_wait(db, sql, "t", WAIT_MS);
 	h_cbqd_stop(a, SIGKILL);
 
 	struct h_cbqd *b = h_cbqd_start(db, args);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM jobs WHERE state = 'running'");
-	wait_value(db, sql, "4");
+	h_sql_wait(db, sql, "4", WAIT_MS);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM jobs");
-	wait_value(db, sql, "4");
+	h_sql_wait(db, sql, "4", WAIT_MS);
 	expect_one_launch_each(ids, 4, 1);
 	(void)b;
 }
@@ -351,21 +323,22 @@ Test(fleet, cancelling_a_running_job_terminates_its_instances)
 	long id = submit(d, "111111111111", "1");
 
 	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", id);
-	wait_value(db, sql, "running");
+	h_sql_wait(db, sql, "running", WAIT_MS);
 	snprintf(id_s, sizeof(id_s), "%ld", id);
 	cr_assert_eq(h_cbq(d, "111111111111", &out, "cancel", id_s, NULL), 0, "%s", out);
 	free(out);
-	wait_value(db, sql, "cancelled");
+	h_sql_wait(db, sql, "cancelled", WAIT_MS);
 
 	snprintf(token, sizeof(token), "cbq-%ld-1", id);
-	json_t *st = sim_state(), *inst;
+	json_t *st = h_awssim_state(sim), *inst;
 	size_t i;
 	json_array_foreach(json_object_get(st, "instances"), i, inst)
 	{
 		const char *t = json_string_value(json_object_get(inst, "client_token"));
 		const char *state = json_string_value(json_object_get(inst, "state"));
 		if (t && strcmp(t, token) == 0)
-			cr_assert(strcmp(state, "terminated") == 0 || strcmp(state, "shutting-down") == 0,
+			cr_assert(strcmp(state, "terminated") == 0 ||
+					  strcmp(state, "shutting-down") == 0,
 				  "instance still %s", state);
 	}
 	json_decref(st);
@@ -388,8 +361,9 @@ Test(fleet, a_checkpointable_job_is_warned_then_requeued_at_the_cutoff)
 		 "SELECT string_agg(COALESCE(from_state, '') || '>' || to_state, ' ' ORDER BY id)"
 		 " FROM job_events WHERE job_id = %ld",
 		 id);
-	wait_value(db, sql,
-		   ">queued queued>launching launching>running running>expiring expiring>queued");
+	h_sql_wait(db, sql,
+		   ">queued queued>launching launching>running running>expiring expiring>queued",
+		   WAIT_MS);
 	snprintf(sql, sizeof(sql), "SELECT attempt FROM jobs WHERE id = %ld", id);
-	wait_value(db, sql, "2");
+	h_sql_wait(db, sql, "2", WAIT_MS);
 }

@@ -35,13 +35,6 @@ static struct pgown pg;
 static struct h_proc *sim;
 static char clock_arg[128];
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
 static long now_ms(void)
 {
 	struct timespec ts;
@@ -94,23 +87,6 @@ static long submit(const struct h_cbqd *d, const char *account)
 	return id;
 }
 
-/* Polls until SQL on db returns want. */
-static void wait_value(const char *db, const char *sql, const char *want)
-{
-	char *v = NULL;
-
-	for (int waited = 0; waited < WAIT_MS; waited += 100) {
-		free(v);
-		v = h_sql_value(db, sql);
-		if (v && strcmp(v, want) == 0) {
-			free(v);
-			return;
-		}
-		sleep_ms(100);
-	}
-	cr_assert_fail("%s: got \"%s\", want \"%s\"", sql, v ? v : "(null)", want);
-}
-
 /* GET /readyz until it answers want; returns the ms it took, fails after max_ms. */
 static long wait_readyz(const struct h_cbqd *d, long want, long max_ms)
 {
@@ -128,7 +104,7 @@ static long wait_readyz(const struct h_cbqd *d, long want, long max_ms)
 			cr_assert_fail("GET /readyz still answers %ld, not %ld, after %ld ms; log:\n%s",
 				       last, want, max_ms, log);
 		}
-		sleep_ms(50);
+		h_sleep_ms(50);
 	}
 }
 
@@ -157,20 +133,11 @@ static void show_log_lines(const struct h_cbqd *d, const char *const *needles)
 	free(log);
 }
 
-static json_t *sim_state(void)
-{
-	char url[160];
-	long status;
-
-	snprintf(url, sizeof(url), "%s/_sim/state", sim->url);
-	return h_json("GET", url, NULL, &status);
-}
-
 /* Every job in ids[0..n) has exactly one instance, under one client token
  * cbq-<id>-1, in its own account, still running. */
 static void expect_one_launch_each(const long *ids, const char *const *accounts, size_t n)
 {
-	json_t *st = sim_state(), *inst;
+	json_t *st = h_awssim_state(sim), *inst;
 	size_t i;
 
 	for (size_t j = 0; j < n; j++) {
@@ -221,7 +188,7 @@ Test(pg_restart, postgres_down_means_503_then_everything_continues_and_nothing_i
 				    "222222222222" };
 	ids[0] = submit(d, accounts[0]);
 	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", ids[0]);
-	wait_value(db, sql, "running");
+	h_sql_wait(db, sql, "running", WAIT_MS);
 
 	snprintf(url, sizeof(url), "%s/_sim/fault", sim->url);
 	char fault[96];
@@ -234,7 +201,7 @@ Test(pg_restart, postgres_down_means_503_then_everything_continues_and_nothing_i
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM jobs WHERE id IN (%ld, %ld) AND state = 'launching'", ids[1],
 		 ids[2]);
-	wait_value(db, sql, "2");
+	h_sql_wait(db, sql, "2", WAIT_MS);
 
 	/* ---- Postgres goes away with the two RunInstances in flight ---- */
 	long t_down = now_ms();
@@ -279,7 +246,7 @@ Test(pg_restart, postgres_down_means_503_then_everything_continues_and_nothing_i
 	/* the slow launches have answered by now, into a broker without Postgres */
 	long down_for = now_ms() - t_down;
 	if (down_for < SLOW_LAUNCH_MS + 500)
-		sleep_ms((int)(SLOW_LAUNCH_MS + 500 - down_for));
+		h_sleep_ms((int)(SLOW_LAUNCH_MS + 500 - down_for));
 
 	/* ---- Postgres is back ---- */
 	long t_up = now_ms();
@@ -297,7 +264,7 @@ Test(pg_restart, postgres_down_means_503_then_everything_continues_and_nothing_i
 		rc = try_submit(d, accounts[3], "pg-restart-retry", &out);
 		if (rc == 0 || now_ms() - t_retry > 10000)
 			break;
-		sleep_ms(200);
+		h_sleep_ms(200);
 	}
 	cr_assert_eq(rc, 0, "cbq submit still fails %ld ms after /readyz said ready: %s",
 		     now_ms() - t_retry, out);
@@ -312,27 +279,28 @@ Test(pg_restart, postgres_down_means_503_then_everything_continues_and_nothing_i
 	/* every acknowledged job is there, once; nothing else is */
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM jobs WHERE id IN (%ld, %ld, %ld, %ld)",
 		 ids[0], ids[1], ids[2], ids[3]);
-	wait_value(db, sql, "4");
-	wait_value(db, "SELECT count(*) FROM jobs", "4");
-	wait_value(db, "SELECT count(*) FROM jobs WHERE idempotency_key = 'pg-restart-retry'", "1");
+	h_sql_wait(db, sql, "4", WAIT_MS);
+	h_sql_wait(db, "SELECT count(*) FROM jobs", "4", WAIT_MS);
+	h_sql_wait(db, "SELECT count(*) FROM jobs WHERE idempotency_key = 'pg-restart-retry'", "1",
+		   WAIT_MS);
 
 	/* the queue moves: all four run, each on one launch in its own account */
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM jobs WHERE id IN (%ld, %ld, %ld, %ld) AND state = 'running'"
 		 " AND attempt = 1",
 		 ids[0], ids[1], ids[2], ids[3]);
-	wait_value(db, sql, "4");
+	h_sql_wait(db, sql, "4", WAIT_MS);
 	snprintf(sql, sizeof(sql),
 		 "SELECT count(*) FROM job_instances WHERE job_id IN (%ld, %ld, %ld, %ld)", ids[0],
 		 ids[1], ids[2], ids[3]);
-	wait_value(db, sql, "4");
+	h_sql_wait(db, sql, "4", WAIT_MS);
 	expect_one_launch_each(ids, accounts, 4);
 	/* the job that ran through the outage was left alone */
 	snprintf(sql, sizeof(sql),
 		 "SELECT string_agg(COALESCE(from_state, '') || '>' || to_state, ' ' ORDER BY id)"
 		 " FROM job_events WHERE job_id = %ld",
 		 ids[0]);
-	wait_value(db, sql, ">queued queued>launching launching>running");
+	h_sql_wait(db, sql, ">queued queued>launching launching>running", WAIT_MS);
 
 	/* leadership went with the session and came back with Postgres */
 	const char *const shown[] = { "event=leader_", "event=db_", "event=waiting_for_postgres",
