@@ -559,7 +559,12 @@ void db_block_list(struct db *db, const char *team, bool with_usage, db_blocks_f
 	bc->done = done;
 	bc->arg = arg;
 	db_query(db,
-		 "SELECT b.id, b.instance_type, b.az, b.total, b.available, b.state,"
+		 /* a static block's stored count does not see cbq's own launches */
+		 "SELECT b.id, b.instance_type, b.az, b.total,"
+		 " CASE WHEN b.source = 'static' THEN greatest(0, b.available - COALESCE((SELECT"
+		 "  sum(j.instance_count) FROM jobs j WHERE j.block_id = b.id"
+		 "  AND j.state IN ('launching', 'running', 'expiring')), 0))"
+		 " ELSE b.available END, b.state,"
 		 " cbq_ms(b.start_at), cbq_ms(b.end_at),"
 		 " CASE WHEN $2::bool THEN (SELECT json_agg(json_build_array(u.account_id, u.used)"
 		 "  ORDER BY u.account_id) FROM block_usage u WHERE u.block_id = b.id)::text END"

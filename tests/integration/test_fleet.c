@@ -131,6 +131,11 @@ Test(fleet, a_job_launches_in_its_own_account_on_the_block)
 	h_sql_wait(db, sql, "running", WAIT_MS);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_instances WHERE job_id = %ld", id);
 	h_sql_wait(db, sql, "2", WAIT_MS);
+	/* the team sees the capacity its job took */
+	char *out = NULL;
+	cr_assert_eq(h_cbq(d, "111111111111", &out, "-o", "json", "blocks", NULL), 0, "%s", out);
+	cr_assert(strstr(out, "\"available\": 2"), "%s", out);
+	free(out);
 
 	snprintf(token, sizeof(token), "cbq-%ld-1", id);
 	snprintf(job, sizeof(job), "%ld", id);
