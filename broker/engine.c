@@ -213,6 +213,13 @@ void engine_tick(struct engine *e)
 		cycle_start(e);
 }
 
+cbq_ms engine_real_span(const struct engine *e, cbq_ms span, cbq_ms floor)
+{
+	cbq_ms real = e->clock->factor > 1.0 ? (cbq_ms)((double)span / e->clock->factor) : span;
+
+	return real < floor ? floor : real;
+}
+
 void engine_set_schema_ok(struct engine *e)
 {
 	e->schema_ok = true;

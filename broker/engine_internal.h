@@ -58,7 +58,7 @@ struct engine {
 	size_t n_inv_roles;
 	char *inv_external_id; /* NULL: none */
 	char inv_region[32];
-	cbq_ms inv_every;      /* real ms between syncs */
+	cbq_ms inv_every;      /* clock ms between syncs */
 	cbq_ms next_inventory; /* real ms; 0 = now (leadership gained) */
 	int inv_owners;	       /* owners being synced */
 	bool inv_warned;       /* said once that there is no AWS client */
@@ -70,6 +70,10 @@ void engine_inventory_free(struct engine *e);
 
 /* engine_reconcile.c */
 void engine_reconcile_tick(struct engine *e);
+
+/* How long to wait in real time for `span` of the engine's clock, which may
+ * run faster than real time (demos, tests), but never less than floor. */
+cbq_ms engine_real_span(const struct engine *e, cbq_ms span, cbq_ms floor);
 
 /* engine_launch.c */
 void engine_launch_tick(struct engine *e);

@@ -423,7 +423,7 @@ void engine_inventory_tick(struct engine *e)
 
 	if (!e->inv_ec2 || !e->leader || e->inv_owners > 0 || real < e->next_inventory)
 		return;
-	e->next_inventory = real + e->inv_every;
+	e->next_inventory = real + engine_real_span(e, e->inv_every, 1000);
 	if (!e->aws) {
 		if (!e->inv_warned)
 			cbq_log(CBQ_LOG_WARN, "inventory_disabled",

@@ -178,6 +178,8 @@ static void on_run_done(const struct aws_call_result *r, void *arg)
 	}
 	if (r->reply && strcmp(r->reply->code, "RequestLimitExceeded") == 0)
 		launch_pacer_throttled(&e->pacer, c->account, now);
+	if (r->cls == AWS_ERRCLASS_CAPACITY)
+		e->next_inventory = 0; /* AWS knows better than our last sync: read it now */
 	struct launch_attempt a = {
 		.job_id = c->job_id,
 		.attempt = c->attempt,

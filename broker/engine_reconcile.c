@@ -22,7 +22,7 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-#define RECONCILE_EVERY_MS ((cbq_ms)5000)
+#define RECONCILE_EVERY_MS ((cbq_ms)5000) /* by the engine's clock */
 #define HELD_MAX 5000
 #define JOBS_PER_CALL 100 /* filter values in one DescribeInstances */
 
@@ -315,7 +315,7 @@ void engine_reconcile_tick(struct engine *e)
 	if (real < e->next_reconcile && cbq_clock_now(e->clock) < e->reconcile_at)
 		return;
 	e->reconciling = true;
-	e->next_reconcile = real + RECONCILE_EVERY_MS;
+	e->next_reconcile = real + engine_real_span(e, RECONCILE_EVERY_MS, 500);
 	e->reconcile_at = INV_NEVER;
 	db_held_jobs(e->db, HELD_MAX, held_read, e);
 }

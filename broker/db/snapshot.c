@@ -46,7 +46,11 @@ static const char *const sql[Q_COUNT] = {
 	[Q_BLOCKS] = "SELECT b.id, b.state, b.instance_type, b.az, b.owner_account_id, b.total,"
 		     " b.available, cbq_ms(b.start_at), cbq_ms(b.end_at),"
 		     " array_to_string(array_agg(c.account_id) FILTER"
-		     " (WHERE c.account_id IS NOT NULL), ',')"
+		     " (WHERE c.account_id IS NOT NULL), ','),"
+		     /* instances of accounts outside cbq, from the owner's usage */
+		     " COALESCE((SELECT sum(u.used) FROM block_usage u WHERE u.block_id = b.id"
+		     " AND NOT EXISTS (SELECT 1 FROM accounts a"
+		     " WHERE a.account_id = u.account_id)), 0)"
 		     " FROM blocks b LEFT JOIN block_consumers c ON c.block_id = b.id"
 		     " WHERE b.state IN ('active', 'scheduled') GROUP BY b.id",
 	[Q_PENDING] = "SELECT id, account_id, kind, instance_type, instance_count, duration_s,"
@@ -281,6 +285,10 @@ static void assemble(struct load *l)
 			.consumers = cv,
 			.n_consumers = k,
 		};
+		int64_t outside = num(cell(t, r, 10));
+		bv[i].used_outside = (int32_t)(outside < 0		   ? 0
+					       : outside > bv[i].total ? bv[i].total
+								   : outside);
 	}
 	in->blocks = bv;
 	in->n_blocks = blocks.n;
