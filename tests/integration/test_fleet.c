@@ -372,3 +372,38 @@ Test(fleet, a_checkpointable_job_is_warned_then_requeued_at_the_cutoff)
 	snprintf(sql, sizeof(sql), "SELECT attempt FROM jobs WHERE id = %ld", id);
 	h_sql_wait(db, sql, "2", WAIT_MS);
 }
+
+/* kill -9 of cbqd at random moments while jobs are submitted and launched,
+ * three times over (the seed is printed, so a failure can be replayed). */
+Test(fleet, kill_9_at_random_points_loses_nothing_and_launches_nothing_twice)
+{
+	const char *db;
+	const char *args[] = { "--clock", clock_arg, NULL };
+	struct h_cbqd *d = broker(&db);
+	long ids[4];
+	int n = 0;
+	unsigned seed = (unsigned)time(NULL);
+	char url[160];
+	long status;
+
+	printf("kill_9_at_random_points: seed %u\n", seed);
+	srand(seed);
+	/* every launch is slow, so kills land before, during and after calls */
+	snprintf(url, sizeof(url), "%s/_sim/fault", sim->url);
+	json_decref(h_json("POST", url,
+			   "{\"action\": \"RunInstances\", \"delay_ms\": 700, \"times\": 20}",
+			   &status));
+	for (int round = 0; round < 3; round++) {
+		/* acknowledged jobs: the submit returned an id */
+		while (n < 4 && (n <= round || rand() % 2))
+			ids[n] = submit(d, n % 2 ? "222222222222" : "111111111111", "1"), n++;
+		h_sleep_ms(100 + rand() % 1500);
+		h_cbqd_stop(d, SIGKILL);
+		d = h_cbqd_start(db, args);
+	}
+	while (n < 4)
+		ids[n] = submit(d, n % 2 ? "222222222222" : "111111111111", "1"), n++;
+	h_sql_wait(db, "SELECT count(*) FROM jobs WHERE state = 'running'", "4", WAIT_MS);
+	h_sql_wait(db, "SELECT count(*) FROM jobs", "4", WAIT_MS);
+	expect_one_launch_each(ids, 4, 1);
+}
