@@ -619,6 +619,23 @@ char *h_sql_value(const char *conninfo, const char *sql)
 	return v;
 }
 
+int h_admin(const char *conninfo, char **out, char **err, ...)
+{
+	const char *argv[MAX_ARGS] = { "cbqd", "admin", "--db", conninfo };
+	int n = 4;
+	va_list ap;
+
+	va_start(ap, err);
+	for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
+		if (n == MAX_ARGS - 1)
+			fail("cbqd admin: more than %d arguments", MAX_ARGS - 2);
+		argv[n++] = a;
+	}
+	va_end(ap);
+	argv[n] = NULL;
+	return h_run(argv, NULL, out, err);
+}
+
 void h_sql_wait(const char *conninfo, const char *sql, const char *want, int timeout_ms)
 {
 	char *v = NULL;

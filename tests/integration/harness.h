@@ -66,6 +66,9 @@ int h_run(const char *const *argv, const char *const *env, char **out, char **er
  * directory and no CBQ_* settings from the test's environment (env entries
  * override); each run is limited to 60 s. */
 
+/* `cbqd admin --db conninfo ARGS...` (NULL-ended), as h_run runs it. */
+int h_admin(const char *conninfo, char **out, char **err, ...);
+
 /* Convenience: cbq against d with dev auth as account, e.g.
  * h_cbq(d, "111111111111", &out, "submit", "--kind", "training", NULL). */
 int h_cbq(const struct h_cbqd *d, const char *account, char **out, ...);

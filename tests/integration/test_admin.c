@@ -5,7 +5,6 @@
  * sentences, and `cbqd serve` refuses a schema that is behind or ahead.
  */
 #include <criterion/criterion.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,6 @@
 #include "harness.h"
 
 #define BLOCK "cr-0123456789abcdef0"
-#define ARGS_MAX 32
 
 static const char *db;
 
@@ -29,23 +27,6 @@ static void stop(void)
 
 TestSuite(admin, .init = start, .fini = stop, .timeout = 60);
 
-/* cbqd admin --db db ARGS... (NULL-ended); *out and *err as h_run gives them. */
-static int admin(char **out, char **err, ...)
-{
-	const char *argv[ARGS_MAX] = { "cbqd", "admin", "--db", db };
-	int n = 4;
-	va_list ap;
-
-	va_start(ap, err);
-	for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
-		cr_assert(n < ARGS_MAX - 1, "too many arguments");
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	return h_run(argv, NULL, out, err);
-}
-
 static int sql_int(const char *sql)
 {
 	char *v = h_sql_value(db, sql);
@@ -58,7 +39,7 @@ static int sql_int(const char *sql)
 static void add_team(const char *name)
 {
 	char *out, *err;
-	int rc = admin(&out, &err, "team", "add", name, NULL);
+	int rc = h_admin(db, &out, &err, "team", "add", name, NULL);
 
 	cr_assert_eq(rc, 0, "team add %s: exit %d: %s", name, rc, err);
 	free(out);
@@ -71,7 +52,7 @@ static void add_account(const char *id, const char *team)
 	int rc;
 
 	snprintf(arn, sizeof(arn), "arn:aws:iam::%s:role/cbq-launcher", id);
-	rc = admin(&out, &err, "account", "add", id, "--team", team, "--role-arn", arn, NULL);
+	rc = h_admin(db, &out, &err, "account", "add", id, "--team", team, "--role-arn", arn, NULL);
 	cr_assert_eq(rc, 0, "account add %s: exit %d: %s", id, rc, err);
 	free(out);
 	free(err);
@@ -133,13 +114,13 @@ Test(admin, team_add_and_ls)
 	int rc;
 
 	add_team("alpha");
-	rc = admin(&out, &err, "team", "add", "beta", "--priority", "25", NULL);
+	rc = h_admin(db, &out, &err, "team", "add", "beta", "--priority", "25", NULL);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	free(out);
 	free(err);
 	cr_assert_eq(sql_int("SELECT priority FROM teams WHERE name = 'beta'"), 25);
 
-	rc = admin(&out, &err, "team", "ls", NULL);
+	rc = h_admin(db, &out, &err, "team", "ls", NULL);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	cr_assert(strncmp(out, "TEAM", 4) == 0, "no header: %s", out);
 	cr_assert(strstr(out, "\nalpha "), "alpha missing: %s", out);
@@ -155,7 +136,7 @@ Test(admin, duplicate_team_is_refused_by_name)
 	int rc;
 
 	add_team("alpha");
-	rc = admin(&out, &err, "team", "add", "alpha", NULL);
+	rc = h_admin(db, &out, &err, "team", "add", "alpha", NULL);
 	cr_assert_eq(rc, 1, "exit %d", rc);
 	cr_assert(strstr(err, "team alpha already exists"), "stderr: %s", err);
 	free(out);
@@ -167,12 +148,12 @@ Test(admin, bad_team_name_and_priority_are_usage_errors)
 	char *out, *err;
 	int rc;
 
-	rc = admin(&out, &err, "team", "add", "Not A Name", NULL);
+	rc = h_admin(db, &out, &err, "team", "add", "Not A Name", NULL);
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(err, "team name"), "stderr: %s", err);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "team", "add", "gamma", "--priority", "5000", NULL);
+	rc = h_admin(db, &out, &err, "team", "add", "gamma", "--priority", "5000", NULL);
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(err, "--priority"), "stderr: %s", err);
 	free(out);
@@ -188,7 +169,7 @@ Test(admin, account_add_and_ls)
 	add_team("alpha");
 	add_team("beta");
 	add_account("111111111111", "alpha");
-	rc = admin(&out, &err, "account", "add", "222222222222", "--team", "beta", "--role-arn",
+	rc = h_admin(db, &out, &err, "account", "add", "222222222222", "--team", "beta", "--role-arn",
 		   "arn:aws:iam::222222222222:role/cbq-launcher", "--external-id", "ext-42", NULL);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	free(out);
@@ -197,7 +178,7 @@ Test(admin, account_add_and_ls)
 	cr_assert_str_eq(team, "alpha");
 	free(team);
 
-	rc = admin(&out, &err, "account", "ls", NULL);
+	rc = h_admin(db, &out, &err, "account", "ls", NULL);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	cr_assert(strncmp(out, "ACCOUNT", 7) == 0, "no header: %s", out);
 	cr_assert(strstr(out, "111111111111  alpha"), "alpha's account missing: %s", out);
@@ -205,7 +186,7 @@ Test(admin, account_add_and_ls)
 	free(out);
 	free(err);
 
-	rc = admin(&out, &err, "account", "ls", "--team", "beta", NULL);
+	rc = h_admin(db, &out, &err, "account", "ls", "--team", "beta", NULL);
 	cr_assert_eq(rc, 0);
 	cr_assert_null(strstr(out, "111111111111"), "filter ignored: %s", out);
 	cr_assert(strstr(out, "222222222222"), "beta's account missing: %s", out);
@@ -216,7 +197,7 @@ Test(admin, account_add_and_ls)
 Test(admin, account_for_unknown_team_names_it)
 {
 	char *out, *err;
-	int rc = admin(&out, &err, "account", "add", "111111111111", "--team", "ghost",
+	int rc = h_admin(db, &out, &err, "account", "add", "111111111111", "--team", "ghost",
 		       "--role-arn", "arn:aws:iam::111111111111:role/cbq-launcher", NULL);
 
 	cr_assert_eq(rc, 1, "exit %d", rc);
@@ -232,21 +213,21 @@ Test(admin, bad_account_arguments_name_the_flag)
 	int rc;
 
 	add_team("alpha");
-	rc = admin(&out, &err, "account", "add", "12345", "--team", "alpha", "--role-arn",
+	rc = h_admin(db, &out, &err, "account", "add", "12345", "--team", "alpha", "--role-arn",
 		   "arn:aws:iam::111111111111:role/cbq-launcher", NULL);
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(err, "ACCOUNT_ID must be 12 digits"), "stderr: %s", err);
 	free(out);
 	free(err);
 
-	rc = admin(&out, &err, "account", "add", "111111111111", "--team", "alpha", NULL);
+	rc = h_admin(db, &out, &err, "account", "add", "111111111111", "--team", "alpha", NULL);
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(err, "--role-arn is required"), "stderr: %s", err);
 	free(out);
 	free(err);
 
 	/* a role in another account would launch the team's jobs somewhere else */
-	rc = admin(&out, &err, "account", "add", "111111111111", "--team", "alpha", "--role-arn",
+	rc = h_admin(db, &out, &err, "account", "add", "111111111111", "--team", "alpha", "--role-arn",
 		   "arn:aws:iam::999999999999:role/cbq-launcher", NULL);
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(err, "--role-arn"), "stderr: %s", err);
@@ -261,16 +242,16 @@ Test(admin, admin_add_and_ls)
 	char *out, *err;
 	int rc;
 
-	rc = admin(&out, &err, "admin", "add", arn, NULL);
+	rc = h_admin(db, &out, &err, "admin", "add", arn, NULL);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "admin", "add", arn, NULL);
+	rc = h_admin(db, &out, &err, "admin", "add", arn, NULL);
 	cr_assert_eq(rc, 1);
 	cr_assert(strstr(err, "already exists"), "stderr: %s", err);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "admin", "ls", NULL);
+	rc = h_admin(db, &out, &err, "admin", "ls", NULL);
 	cr_assert_eq(rc, 0);
 	cr_assert(strncmp(out, "PRINCIPAL", 9) == 0, "no header: %s", out);
 	cr_assert(strstr(out, arn), "admin missing: %s", out);
@@ -286,7 +267,7 @@ Test(admin, block_with_shares_lands_in_block_consumers)
 	int rc;
 
 	/* duplicates and the owner itself are not listed as consumers */
-	rc = admin(&out, &err, "block", "add", BLOCK, "--instance-type", "p5.48xlarge", "--az",
+	rc = h_admin(db, &out, &err, "block", "add", BLOCK, "--instance-type", "p5.48xlarge", "--az",
 		   "us-east-1a", "--count", "4", "--start", "2020-01-01T00:00:00Z", "--end",
 		   "2099-01-01T00:00:00Z", "--owner", "999999999999", "--share",
 		   "111111111111,222222222222,111111111111,999999999999", NULL);
@@ -300,7 +281,7 @@ Test(admin, block_with_shares_lands_in_block_consumers)
 	cr_assert_str_eq(state, "active us-east-1");
 	free(state);
 
-	rc = admin(&out, &err, "block", "ls", NULL);
+	rc = h_admin(db, &out, &err, "block", "ls", NULL);
 	cr_assert_eq(rc, 0);
 	cr_assert(strncmp(out, "BLOCK", 5) == 0, "no header: %s", out);
 	cr_assert(strstr(out, BLOCK), "block missing: %s", out);
@@ -308,7 +289,7 @@ Test(admin, block_with_shares_lands_in_block_consumers)
 	free(out);
 	free(err);
 
-	rc = admin(&out, &err, "block", "add", BLOCK, "--instance-type", "p5.48xlarge", "--az",
+	rc = h_admin(db, &out, &err, "block", "add", BLOCK, "--instance-type", "p5.48xlarge", "--az",
 		   "us-east-1a", "--count", "4", "--start", "2020-01-01T00:00:00Z", "--end",
 		   "2099-01-01T00:00:00Z", "--owner", "999999999999", NULL);
 	cr_assert_eq(rc, 1);
@@ -320,7 +301,7 @@ Test(admin, block_with_shares_lands_in_block_consumers)
 Test(admin, block_in_the_future_is_scheduled_with_given_availability)
 {
 	char *out, *err, *state;
-	int rc = admin(&out, &err, "block", "add", BLOCK, "--instance-type", "p5.48xlarge", "--az",
+	int rc = h_admin(db, &out, &err, "block", "add", BLOCK, "--instance-type", "p5.48xlarge", "--az",
 		       "us-west-2b", "--count", "8", "--start", "2098-01-01T00:00:00Z", "--end",
 		       "2098-01-02T00:00:00+02:00", "--owner", "999999999999", "--available", "3",
 		       NULL);
@@ -337,7 +318,7 @@ Test(admin, block_in_the_future_is_scheduled_with_given_availability)
 Test(admin, block_with_end_before_start_is_refused)
 {
 	char *out, *err;
-	int rc = admin(&out, &err, "block", "add", BLOCK, "--instance-type", "p5.48xlarge", "--az",
+	int rc = h_admin(db, &out, &err, "block", "add", BLOCK, "--instance-type", "p5.48xlarge", "--az",
 		       "us-east-1a", "--count", "4", "--start", "2026-11-23T08:00:00Z", "--end",
 		       "2026-11-22T08:00:00Z", "--owner", "999999999999", NULL);
 
@@ -391,10 +372,10 @@ Test(admin, bad_block_arguments_name_the_flag)
 			}
 		}
 		if (replaced)
-			rc = admin(&out, &err, "block", "add", BLOCK, v[0], v[1], v[2], v[3], v[4],
+			rc = h_admin(db, &out, &err, "block", "add", BLOCK, v[0], v[1], v[2], v[3], v[4],
 				   v[5], v[6], v[7], v[8], v[9], v[10], v[11], NULL);
 		else
-			rc = admin(&out, &err, "block", "add", BLOCK, v[0], v[1], v[2], v[3], v[4],
+			rc = h_admin(db, &out, &err, "block", "add", BLOCK, v[0], v[1], v[2], v[3], v[4],
 				   v[5], v[6], v[7], v[8], v[9], v[10], v[11], cases[i].flag,
 				   cases[i].value, NULL);
 		cr_expect_eq(rc, 2, "%s %s: exit %d: %s", cases[i].flag, cases[i].value, rc, err);
@@ -425,7 +406,7 @@ Test(admin, usage_and_help)
 	cr_assert(strstr(out, "usage:") && strstr(out, "--share"), "stdout: %s", out);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "team", "frobnicate", NULL);
+	rc = h_admin(db, &out, &err, "team", "frobnicate", NULL);
 	cr_assert_eq(rc, 2);
 	cr_assert(strstr(err, "frobnicate"), "stderr: %s", err);
 	free(out);

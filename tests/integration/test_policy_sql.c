@@ -9,7 +9,6 @@
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +17,6 @@
 
 #include "harness.h"
 
-#define ARGS_MAX 32
 
 /* Limits of the TSV reader: longer lines or more records fail the test. */
 enum { TSV_LINE_MAX = 1024, FIELDS_MAX = 10, WINDOWS_MAX = 32, EXPECTS_MAX = 64, ATS_MAX = 32 };
@@ -70,23 +68,6 @@ static void must_exec(PGconn *c, const char *sql)
 
 	cr_assert(r, "%s: %s", sql, msg);
 	PQclear(r);
-}
-
-/* cbqd admin --db db ARGS... (NULL-ended); *out and *err as h_run gives them. */
-static int admin(char **out, char **err, ...)
-{
-	const char *argv[ARGS_MAX] = { "cbqd", "admin", "--db", db };
-	int n = 4;
-	va_list ap;
-
-	va_start(ap, err);
-	for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
-		cr_assert(n < ARGS_MAX - 1, "too many arguments");
-		argv[n++] = a;
-	}
-	va_end(ap);
-	argv[n] = NULL;
-	return h_run(argv, NULL, out, err);
 }
 
 static char *value(const char *sql)
@@ -742,7 +723,7 @@ Test(policy_sql, changes_notify_cbq_policy_at_commit_only)
 	must_exec(w, "ROLLBACK");
 	cr_expect_not(wait_notify(listen, 300, payload, sizeof(payload)), "rollback notified");
 
-	rc = admin(&out, &err, "policy", "timezone", "Europe/Berlin", NULL);
+	rc = h_admin(db, &out, &err, "policy", "timezone", "Europe/Berlin", NULL);
 	cr_expect_eq(rc, 0, "exit %d: %s", rc, err);
 	free(out);
 	free(err);
@@ -752,7 +733,7 @@ Test(policy_sql, changes_notify_cbq_policy_at_commit_only)
 	h_sql(db, "INSERT INTO teams (name) VALUES ('gamma')");
 	cr_assert(wait_notify(listen, 1000, payload, sizeof(payload)), "teams: no NOTIFY");
 	cr_expect_str_eq(payload, "teams");
-	rc = admin(&out, &err, "quota", "set", "gamma", "p5.48xlarge", "4", NULL);
+	rc = h_admin(db, &out, &err, "quota", "set", "gamma", "p5.48xlarge", "4", NULL);
 	cr_expect_eq(rc, 0, "exit %d: %s", rc, err);
 	free(out);
 	free(err);
@@ -784,7 +765,7 @@ Test(policy_sql, admin_timezone_moves_the_windows)
 	boost = training_boost_at("2026-01-07T07:30Z");
 	cr_expect_str_eq(boost, "0");
 	free(boost);
-	rc = admin(&out, &err, "policy", "timezone", "Europe/Berlin", NULL);
+	rc = h_admin(db, &out, &err, "policy", "timezone", "Europe/Berlin", NULL);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	cr_expect(strstr(out, "UTC -> Europe/Berlin"), "stdout: %s", out);
 	free(out);
@@ -794,7 +775,7 @@ Test(policy_sql, admin_timezone_moves_the_windows)
 	cr_expect_str_eq(boost, "100");
 	free(boost);
 
-	rc = admin(&out, &err, "policy", "timezone", NULL);
+	rc = h_admin(db, &out, &err, "policy", "timezone", NULL);
 	cr_expect_eq(rc, 0, "exit %d: %s", rc, err);
 	cr_expect_str_eq(out, "Europe/Berlin\n");
 	free(out);
@@ -806,27 +787,27 @@ Test(policy_sql, admin_timezone_refuses_unknown_zones_by_name)
 	char *out, *err;
 	int rc;
 
-	rc = admin(&out, &err, "policy", "timezone", "Europe/Berln", NULL);
+	rc = h_admin(db, &out, &err, "policy", "timezone", "Europe/Berln", NULL);
 	cr_expect_eq(rc, 1, "exit %d", rc);
 	cr_expect_str_eq(err,
 			 "cbqd admin: timezone: unknown zone 'Europe/Berln'; see pg_timezone_names\n");
 	free(out);
 	free(err);
 
-	rc = admin(&out, &err, "policy", "timezone", "europe/berlin", NULL);
+	rc = h_admin(db, &out, &err, "policy", "timezone", "europe/berlin", NULL);
 	cr_expect_eq(rc, 1, "exit %d", rc);
 	cr_expect(strstr(err, "unknown zone 'europe/berlin'"), "stderr: %s", err);
 	cr_expect(strstr(err, "did you mean Europe/Berlin?"), "stderr: %s", err);
 	free(out);
 	free(err);
 
-	rc = admin(&out, &err, "policy", "timezone", "Europe/Berlin'; DROP TABLE jobs; --", NULL);
+	rc = h_admin(db, &out, &err, "policy", "timezone", "Europe/Berlin'; DROP TABLE jobs; --", NULL);
 	cr_expect_eq(rc, 2, "exit %d", rc);
 	cr_expect(strstr(err, "is not a zone name"), "stderr: %s", err);
 	free(out);
 	free(err);
 
-	rc = admin(&out, &err, "policy", "timezone", "UTC", "extra", NULL);
+	rc = h_admin(db, &out, &err, "policy", "timezone", "UTC", "extra", NULL);
 	cr_expect_eq(rc, 2, "exit %d", rc);
 	free(out);
 	free(err);
@@ -836,7 +817,7 @@ Test(policy_sql, admin_timezone_refuses_unknown_zones_by_name)
 Test(policy_sql, admin_policy_ls_shows_windows_and_what_is_in_force)
 {
 	char *out, *err;
-	int rc = admin(&out, &err, "policy", "ls", NULL);
+	int rc = h_admin(db, &out, &err, "policy", "ls", NULL);
 
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	cr_expect(strstr(out, "time zone: UTC"), "stdout: %s", out);
@@ -848,7 +829,7 @@ Test(policy_sql, admin_policy_ls_shows_windows_and_what_is_in_force)
 	cr_expect(strstr(out, "\nresearch   0      1.000      a week or more"), "stdout: %s", out);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "policy", "frobnicate", NULL);
+	rc = h_admin(db, &out, &err, "policy", "frobnicate", NULL);
 	cr_expect_eq(rc, 2);
 	cr_expect(strstr(err, "unknown policy command frobnicate"), "stderr: %s", err);
 	free(out);
@@ -863,16 +844,16 @@ Test(policy_sql, admin_quota_set_ls_rm)
 	int rc;
 
 	h_seed_teams(db);
-	rc = admin(&out, &err, "quota", "set", "alpha", "p5.48xlarge", "8", NULL);
+	rc = h_admin(db, &out, &err, "quota", "set", "alpha", "p5.48xlarge", "8", NULL);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	cr_expect(strstr(out, "at most 8 p5.48xlarge instances"), "stdout: %s", out);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "quota", "set", "alpha", "p5.48xlarge", "6", NULL);
+	rc = h_admin(db, &out, &err, "quota", "set", "alpha", "p5.48xlarge", "6", NULL);
 	cr_assert_eq(rc, 0, "replace: exit %d: %s", rc, err);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "quota", "set", "beta", "p4d.24xlarge", "0", NULL);
+	rc = h_admin(db, &out, &err, "quota", "set", "beta", "p4d.24xlarge", "0", NULL);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	cr_expect(strstr(out, "may not use p4d.24xlarge"), "stdout: %s", out);
 	free(out);
@@ -881,7 +862,7 @@ Test(policy_sql, admin_quota_set_ls_rm)
 		     " ORDER BY team) FROM team_quotas",
 		     "alpha:p5.48xlarge=6 beta:p4d.24xlarge=0");
 
-	rc = admin(&out, &err, "quota", "ls", "--team", "alpha", NULL);
+	rc = h_admin(db, &out, &err, "quota", "ls", "--team", "alpha", NULL);
 	cr_assert_eq(rc, 0, "exit %d: %s", rc, err);
 	cr_expect(strncmp(out, "TEAM", 4) == 0, "no header: %s", out);
 	cr_expect(strstr(out, "\nalpha  p5.48xlarge  6"), "stdout: %s", out);
@@ -889,11 +870,11 @@ Test(policy_sql, admin_quota_set_ls_rm)
 	free(out);
 	free(err);
 
-	rc = admin(&out, &err, "quota", "rm", "alpha", "p5.48xlarge", NULL);
+	rc = h_admin(db, &out, &err, "quota", "rm", "alpha", "p5.48xlarge", NULL);
 	cr_expect_eq(rc, 0, "exit %d: %s", rc, err);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "quota", "rm", "alpha", "p5.48xlarge", NULL);
+	rc = h_admin(db, &out, &err, "quota", "rm", "alpha", "p5.48xlarge", NULL);
 	cr_expect_eq(rc, 1, "exit %d", rc);
 	cr_expect(strstr(err, "team alpha has no quota on p5.48xlarge"), "stderr: %s", err);
 	free(out);
@@ -906,24 +887,24 @@ Test(policy_sql, admin_quota_refuses_bad_input_by_name)
 	char *out, *err;
 	int rc;
 
-	rc = admin(&out, &err, "quota", "set", "ghost", "p5.48xlarge", "1", NULL);
+	rc = h_admin(db, &out, &err, "quota", "set", "ghost", "p5.48xlarge", "1", NULL);
 	cr_expect_eq(rc, 1, "exit %d", rc);
 	cr_expect(strstr(err, "no team named ghost; add it with `cbqd admin team add ghost`"),
 		  "stderr: %s", err);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "quota", "set", "alpha", "P5", "1", NULL);
+	rc = h_admin(db, &out, &err, "quota", "set", "alpha", "P5", "1", NULL);
 	cr_expect_eq(rc, 2, "exit %d", rc);
 	cr_expect(strstr(err, "INSTANCE_TYPE must look like p5.48xlarge, got P5"), "stderr: %s",
 		  err);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "quota", "set", "alpha", "p5.48xlarge", "100001", NULL);
+	rc = h_admin(db, &out, &err, "quota", "set", "alpha", "p5.48xlarge", "100001", NULL);
 	cr_expect_eq(rc, 2, "exit %d", rc);
 	cr_expect(strstr(err, "N must be 0..100000"), "stderr: %s", err);
 	free(out);
 	free(err);
-	rc = admin(&out, &err, "quota", "set", "alpha", "p5.48xlarge", NULL);
+	rc = h_admin(db, &out, &err, "quota", "set", "alpha", "p5.48xlarge", NULL);
 	cr_expect_eq(rc, 2, "exit %d", rc);
 	cr_expect(strstr(err, "quota set needs TEAM INSTANCE_TYPE N"), "stderr: %s", err);
 	free(out);
