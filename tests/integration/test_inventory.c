@@ -144,21 +144,6 @@ Test(inventory, blocks_consumers_and_usage_come_from_ec2)
 	free(out);
 }
 
-Test(inventory, an_extension_moves_the_blocks_end)
-{
-	const char *db;
-	struct h_cbqd *d = broker(&db);
-
-	wait_value(d, "SELECT end_at = '2026-11-24T11:30:00Z' FROM blocks WHERE id = '" ACTIVE "'",
-		   "t");
-	sim_post("/_sim/extend", "{\"block\": \"" ACTIVE "\", \"end\": \"2026-11-25T11:30:00Z\"}");
-	wait_value(d, "SELECT end_at = '2026-11-25T11:30:00Z' FROM blocks WHERE id = '" ACTIVE "'",
-		   "t");
-	char *log = h_file_tail(d->log_path, 1 << 20);
-	cr_expect(strstr(log, "extended from"), "no extension event in the log");
-	free(log);
-}
-
 static long submit(const struct h_cbqd *d, const char *count, const char *duration)
 {
 	char *out = NULL;
@@ -170,6 +155,41 @@ static long submit(const struct h_cbqd *d, const char *count, const char *durati
 	long id = strtol(out, NULL, 10);
 	free(out);
 	return id;
+}
+
+Test(inventory, an_extension_moves_the_blocks_end_keeps_jobs_running_and_fits_longer_ones)
+{
+	const char *db;
+	struct h_cbqd *d = broker(&db);
+	char sql[256];
+
+	wait_value(d, "SELECT end_at = '2026-11-24T11:30:00Z' FROM blocks WHERE id = '" ACTIVE "'",
+		   "t");
+	long running = submit(d, "1", "10h");
+	/* 30 hours do not fit before the block's cutoff (tomorrow 11:00) */
+	long longer = submit(d, "1", "30h");
+	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", running);
+	wait_value(d, sql, "running");
+	snprintf(sql, sizeof(sql),
+		 "SELECT reason LIKE 'ExceedsBlockLifetime%%' FROM jobs WHERE id = %ld", longer);
+	wait_value(d, sql, "t");
+
+	sim_post("/_sim/extend", "{\"block\": \"" ACTIVE "\", \"end\": \"2026-11-25T11:30:00Z\"}");
+	wait_value(d, "SELECT end_at = '2026-11-25T11:30:00Z' FROM blocks WHERE id = '" ACTIVE "'",
+		   "t");
+	char *log = h_file_tail(d->log_path, 1 << 20);
+	cr_expect(strstr(log, "extended from"), "no extension event in the log");
+	free(log);
+	/* the longer job fits now; the running one was never touched */
+	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", longer);
+	wait_value(d, sql, "running");
+	snprintf(sql, sizeof(sql),
+		 "SELECT state || ' ' || attempt || ' ' || (SELECT count(*) FROM job_events"
+		 " WHERE job_id = %ld) FROM jobs WHERE id = %ld",
+		 running, running);
+	char *v = h_sql_value(db, sql);
+	cr_assert_str_eq(v, "running 1 3", "submitted, launching, running: nothing else");
+	free(v);
 }
 
 /* The scheduler takes outside instances to stay, so a job waits for
