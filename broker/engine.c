@@ -354,15 +354,22 @@ void engine_submit(struct engine *e, const struct caller *c, const struct job_sp
 {
 	struct cbq_error err;
 	struct op *op;
+	struct job_spec s = *spec;
+	/* a job runs in the caller's own account unless it names another of its team's */
+	bool own = !s.account_id || !*s.account_id;
 
-	if (job_spec_validate(spec, &err) || job_idempotency_key_validate(idempotency_key, &err)) {
+	if (own)
+		s.account_id = c->account_id;
+	if (job_spec_validate(&s, &err) || job_idempotency_key_validate(idempotency_key, &err)) {
 		done(arg, NULL, NULL, 0, &err);
 		return;
 	}
 	op = op_new(e, c, arg);
 	op->job_done = done;
 	/* the spec's strings stay valid: the caller keeps them until done */
-	op->spec = *spec;
+	op->spec = s;
+	if (own)
+		op->spec.account_id = op->caller.account_id;
 	snprintf(op->key, sizeof(op->key), "%s", idempotency_key ? idempotency_key : "");
 	memcpy(op->sha, request_sha256, 32);
 	submit_send(op);

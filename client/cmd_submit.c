@@ -192,7 +192,8 @@ static enum cli_exit run(struct cli_ctx *ctx, const struct cli_args *args)
 			goto out;
 		}
 	}
-	if (!spec.account_id) {
+	/* with a client certificate the server takes the account from it */
+	if (!spec.account_id && !ctx->settings.cert) {
 		rc = cli_usage_error(&cli_cmd_submit,
 				     "submit needs the account to run in: --account ID, CBQ_ACCOUNT, or account in ~/.config/cbq/config");
 		goto out;

@@ -139,3 +139,25 @@ Test(cli, settings_from_environment)
 	free(out);
 	free(err);
 }
+
+Test(cli, with_a_client_certificate_submit_runs_in_its_account_without_account)
+{
+	char ca[512], cert[512], key[512], *out = NULL, *err = NULL;
+
+	snprintf(ca, sizeof(ca), "%s", h_cert("ca.pem"));
+	snprintf(cert, sizeof(cert), "%s", h_cert("client-" ALPHA ".pem"));
+	snprintf(key, sizeof(key), "%s", h_cert("client-" ALPHA ".key"));
+	const char *argv[] = { "cbq",	     "--server",      d->url,	   "--ca",
+			       ca,	     "--cert",	      cert,	   "--key",
+			       key,	     "submit",	      "--kind",	   "training",
+			       "--instance-type", "p5.48xlarge", "--count", "1",
+			       "--duration", "1h",	      NULL };
+	cr_assert_eq(h_run(argv, NULL, &out, &err), 0, "%s%s", out, err);
+	out[strcspn(out, "\n")] = '\0';
+	char *id = out, *show = NULL;
+	cr_assert_eq(h_cbq_mtls(d, ALPHA, &show, "show", id, NULL), 0, "%s", show);
+	cr_expect(strstr(show, "account:          " ALPHA), "%s", show);
+	free(show);
+	free(out);
+	free(err);
+}
