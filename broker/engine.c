@@ -166,7 +166,13 @@ static void snapshot_loaded(void *arg, struct db_snapshot *snap, const struct cb
 	struct db_verdicts *v = db_verdicts_new(snap->in.n_pending);
 	for (size_t i = 0; i < snap->in.n_pending; i++) {
 		const struct sched_verdict *vd = &plan.verdicts[i];
-		if (vd->place == SCHED_PLACE_LAUNCH && !e->aws)
+		if (vd->place == SCHED_PLACE_LAUNCH && e->aws &&
+		    engine_block_raced(e, snap->in.blocks[vd->block].id))
+			snprintf(reason, sizeof(reason),
+				 "WaitingForCapacity (another account took the capacity on %s first;"
+				 " cbq tries again once it has read EC2)",
+				 snap->in.blocks[vd->block].id);
+		else if (vd->place == SCHED_PLACE_LAUNCH && !e->aws)
 			snprintf(reason, sizeof(reason),
 				 "NoLauncher (would launch %d on %s; cbqd has no AWS settings)",
 				 vd->need, snap->in.blocks[vd->block].id);

@@ -20,6 +20,14 @@ enum {
 	ENGINE_LAUNCH_IN_FLIGHT = 1024, /* RunInstances in flight at once */
 };
 
+/* A block on which a launch just lost the capacity race: until EC2 is read
+ * again (or a while passes) nothing more is launched there. */
+enum { ENGINE_RACES_MAX = 64 };
+struct lost_race {
+	char block[64];
+	cbq_ms until; /* real ms */
+};
+
 /* A launch in flight or backing off, by job. */
 struct launch_slot {
 	int64_t job_id;
@@ -47,6 +55,7 @@ struct engine {
 	cbq_ms next_outbox;	 /* real ms */
 	struct launch_slot *slots; /* ENGINE_LAUNCH_IN_FLIGHT */
 	size_t n_slots;
+	struct lost_race races[ENGINE_RACES_MAX];
 	/* the reconciler */
 	bool reconciling;
 	int sweeps;		/* accounts being looked at */
@@ -77,6 +86,9 @@ cbq_ms engine_real_span(const struct engine *e, cbq_ms span, cbq_ms floor);
 
 /* engine_launch.c */
 void engine_launch_tick(struct engine *e);
+/* Whether a launch on block just lost the capacity race (launches there
+ * wait until EC2 is read again, or a minute of the engine's clock). */
+bool engine_block_raced(const struct engine *e, const char *block);
 /* Commits the scheduler's launch decisions (queued → launching). */
 void engine_launch_commit(struct engine *e, const struct sched_input *in,
 			  const struct sched_plan *plan);

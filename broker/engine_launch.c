@@ -77,6 +77,8 @@ void engine_launch_commit(struct engine *e, const struct sched_input *in,
 		const struct sched_pending *p = &in->pending[l->job];
 		const char *block = in->blocks[l->block].id;
 
+		if (engine_block_raced(e, block))
+			continue; /* its verdict says why it waits */
 		snprintf(reason, sizeof(reason), "launching %d on %s", p->count, block);
 		struct db_transition t = {
 			.job_id = l->job_id,
@@ -117,6 +119,38 @@ static void outcome_stored(void *arg, bool applied, const struct db_error *err)
 	slot_remove(e, c->job_id);
 	e->dirty = true;
 	free(c);
+}
+
+/* Another account took the capacity cbq planned on: EC2 knows better than
+ * the last sync. Read it again now, and until then (or for a minute of the
+ * engine's clock) launch nothing more there, rather than losing the same
+ * race every cycle. */
+static void race_lost(struct engine *e, const char *block)
+{
+	struct lost_race *slot = &e->races[0];
+	cbq_ms real = cbq_clock_real_ms();
+
+	for (size_t i = 0; i < ENGINE_RACES_MAX; i++) {
+		if (strcmp(e->races[i].block, block) == 0) {
+			slot = &e->races[i];
+			break;
+		}
+		if (e->races[i].until < slot->until)
+			slot = &e->races[i];
+	}
+	snprintf(slot->block, sizeof(slot->block), "%s", block);
+	slot->until = real + engine_real_span(e, 60 * 1000, 2000);
+	e->next_inventory = 0;
+}
+
+bool engine_block_raced(const struct engine *e, const char *block)
+{
+	cbq_ms real = cbq_clock_real_ms();
+
+	for (size_t i = 0; i < ENGINE_RACES_MAX; i++)
+		if (e->races[i].until > real && strcmp(e->races[i].block, block) == 0)
+			return true;
+	return false;
 }
 
 static enum launch_result result_of(enum aws_err_class cls)
@@ -179,7 +213,7 @@ static void on_run_done(const struct aws_call_result *r, void *arg)
 	if (r->reply && strcmp(r->reply->code, "RequestLimitExceeded") == 0)
 		launch_pacer_throttled(&e->pacer, c->account, now);
 	if (r->cls == AWS_ERRCLASS_CAPACITY)
-		e->next_inventory = 0; /* AWS knows better than our last sync: read it now */
+		race_lost(e, c->block);
 	struct launch_attempt a = {
 		.job_id = c->job_id,
 		.attempt = c->attempt,

@@ -187,6 +187,18 @@ Test(fleet, a_lost_capacity_race_requeues_the_job_saying_so)
 		 " AND to_state = 'queued' AND reason LIKE '%%ReservationCapacityExceeded%%'",
 		 id);
 	h_sql_wait(db, sql, "t", WAIT_MS);
+	/* it waits, saying why, instead of losing the same race every cycle */
+	snprintf(sql, sizeof(sql), "SELECT reason LIKE 'WaitingForCapacity%%' FROM jobs WHERE id = %ld",
+		 id);
+	h_sql_wait(db, sql, "t", WAIT_MS);
+	h_sleep_ms(1500);
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) <= 2 FROM job_events WHERE job_id = %ld"
+		 " AND from_state = 'launching' AND to_state = 'queued'",
+		 id);
+	char *few = h_sql_value(db, sql);
+	cr_assert_str_eq(few, "t", "the job kept losing the race");
+	free(few);
 }
 
 Test(fleet, a_role_that_does_not_trust_the_broker_fails_the_job_naming_it)
