@@ -76,14 +76,17 @@ void sync_owner_end(struct owner *o, const char *failure)
 {
 	struct engine *e = o->e;
 
-	if (failure)
+	if (failure) {
 		/* nothing of this owner was written: the next round tries again */
 		cbq_log(CBQ_LOG_WARN, "inventory_sync_failed", "owner=%s role=%s error=%s",
 			o->account, o->role_arn, cbq_log_q(failure));
-	else
+	} else {
 		cbq_log(CBQ_LOG_INFO, "inventory_synced",
 			"owner=%s blocks=%zu writes=%zu events=%d ms=%lld", o->account, o->n_seen,
 			o->n_writes, o->events, (long long)(cbq_clock_real_ms() - o->began));
+		/* EC2's counts are in Postgres now: lost races need no more waiting */
+		memset(e->races, 0, sizeof(e->races));
+	}
 	for (size_t i = 0; i < o->n_seen; i++) {
 		free(o->seen[i].usage);
 		free(o->seen[i].principals);
