@@ -24,7 +24,9 @@ enum cbq_err aws_xml_parse(const char *body, size_t len, xmlDoc **out, struct cb
 				len, AWS_XML_MAX_REPLY);
 	if (!body || len == 0)
 		return cbq_fail(err, CBQ_ERR_INVALID, "", "AWS reply is empty");
-	doc = xmlReadMemory(body, (int)len, NULL, NULL, parse_options);
+	/* AWS answers in UTF-8; a declared encoding is ignored, so a reply with
+	 * bad bytes in another one cannot make libxml2 print to our stderr */
+	doc = xmlReadMemory(body, (int)len, NULL, "UTF-8", parse_options | XML_PARSE_IGNORE_ENC);
 	if (!doc)
 		return cbq_fail(err, CBQ_ERR_INVALID, "",
 				"AWS reply (%zu bytes) is not well-formed XML", len);
