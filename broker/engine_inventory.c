@@ -29,15 +29,6 @@
 #include "util/clock.h"
 #include "util/log.h"
 
-char *sync_keep(struct cbq_arena *a, const char *s)
-{
-	size_t n = strlen(s ? s : "");
-	char *d = cbq_arena_alloc(a, n + 1, 1);
-
-	memcpy(d, s ? s : "", n);
-	return d;
-}
-
 /* ---- configuration ------------------------------------------------------- */
 
 void engine_inventory_free(struct engine *e)
@@ -186,11 +177,11 @@ static struct db_block_write row_of(struct owner *o, const struct inv_block_upda
 				    const char *az, const char *type, cbq_ms now)
 {
 	return (struct db_block_write){
-		.id = sync_keep(&o->arena, u->id),
+		.id = cbq_arena_strdup(&o->arena, u->id),
 		.owner = o->account,
 		.region = o->e->inv_region,
-		.az = sync_keep(&o->arena, az),
-		.instance_type = sync_keep(&o->arena, type),
+		.az = cbq_arena_strdup(&o->arena, az),
+		.instance_type = cbq_arena_strdup(&o->arena, type),
 		.state = u->state,
 		.total = u->total,
 		.available = u->available,
@@ -401,7 +392,7 @@ static void accounts_read(void *arg, const char *const *ids, size_t n, const str
 	}
 	o->accounts = cbq_arena_alloc(&o->arena, n + 1, sizeof(*o->accounts));
 	for (size_t i = 0; i < n; i++)
-		o->accounts[i] = sync_keep(&o->arena, ids[i]);
+		o->accounts[i] = cbq_arena_strdup(&o->arena, ids[i]);
 	o->n_accounts = n;
 	sync_describe_page(o);
 }

@@ -80,8 +80,6 @@ struct owner {
 	int events;
 };
 
-/* An arena copy of s ("" for NULL). */
-char *sync_keep(struct cbq_arena *a, const char *s);
 /* Ends o's round (failure: why nothing was written) and frees it. */
 void sync_owner_end(struct owner *o, const char *failure);
 /* Ends the round on a failed call, naming it; false when r succeeded. */

@@ -41,7 +41,7 @@ static void cache(struct owner *o, const char *child, const char *id, bool root)
 		o->parents = cbq_xrealloc(o->parents, o->cap_parents, sizeof(*o->parents));
 	}
 	o->parents[o->n_parents++] =
-		(struct parent){ sync_keep(&o->arena, child), sync_keep(&o->arena, id), root };
+		(struct parent){ cbq_arena_strdup(&o->arena, child), cbq_arena_strdup(&o->arena, id), root };
 }
 
 static void list_parents(struct owner *o);
@@ -134,7 +134,7 @@ static void on_organization(const struct aws_call_result *r, void *arg)
 		sync_owner_end(o, "organizations:DescribeOrganization: a reply without Organization.Id");
 		return;
 	}
-	o->org_id = sync_keep(&o->arena, id);
+	o->org_id = cbq_arena_strdup(&o->arena, id);
 	json_decref(doc);
 	o->acct = 0;
 	o->node = NULL;
@@ -186,12 +186,12 @@ static void on_principals(const struct aws_call_result *r, void *arg)
 			s->principals = cbq_xrealloc(s->principals, s->cap_principals,
 						     sizeof(*s->principals));
 		}
-		s->principals[s->n_principals++] = sync_keep(&o->arena, id);
+		s->principals[s->n_principals++] = cbq_arena_strdup(&o->arena, id);
 		o->need_org |= strncmp(id, "arn:aws", 7) == 0 && strstr(id, ":organizations::");
 	}
 	/* a page may be empty with more to come: stop only without a token */
 	const char *tok = json_string_value(json_object_get(doc, "nextToken"));
-	o->token = tok && *tok && strlen(tok) <= AWS_EC2_MAX_TOKEN_LEN ? sync_keep(&o->arena, tok) :
+	o->token = tok && *tok && strlen(tok) <= AWS_EC2_MAX_TOKEN_LEN ? cbq_arena_strdup(&o->arena, tok) :
 									 NULL;
 	json_decref(doc);
 	if (o->token) {
@@ -243,13 +243,13 @@ static void on_usage(const struct aws_call_result *r, void *arg)
 		}
 		int64_t used = v.items[i].used;
 		s->usage[s->n_usage++] = (struct block_usage){
-			.account_id = sync_keep(&o->arena, v.items[i].account_id),
+			.account_id = cbq_arena_strdup(&o->arena, v.items[i].account_id),
 			.used = (int32_t)(used < 0		     ? -1 :
 					  used > INV_BLOCK_TOTAL_MAX ? INV_BLOCK_TOTAL_MAX :
 								       used),
 		};
 	}
-	o->token = v.next_token ? sync_keep(&o->arena, v.next_token) : NULL;
+	o->token = v.next_token ? cbq_arena_strdup(&o->arena, v.next_token) : NULL;
 	aws_ec2_cr_usage_free(&v);
 	if (o->token) {
 		usage_page(o);
@@ -331,11 +331,11 @@ static void on_describe(const struct aws_call_result *r, void *arg)
 			 o->e->inv_region, o->account, cr->id);
 		o->seen = cbq_xrealloc(o->seen, o->n_seen + 1, sizeof(*o->seen));
 		o->seen[o->n_seen++] = (struct seen){
-			.id = sync_keep(&o->arena, cr->id),
-			.arn = sync_keep(&o->arena, cr->arn && *cr->arn ? cr->arn : arn),
-			.az = sync_keep(&o->arena, cr->az),
-			.type = sync_keep(&o->arena, cr->instance_type),
-			.state = sync_keep(&o->arena, cr->state),
+			.id = cbq_arena_strdup(&o->arena, cr->id),
+			.arn = cbq_arena_strdup(&o->arena, cr->arn && *cr->arn ? cr->arn : arn),
+			.az = cbq_arena_strdup(&o->arena, cr->az),
+			.type = cbq_arena_strdup(&o->arena, cr->instance_type),
+			.state = cbq_arena_strdup(&o->arena, cr->state),
 			.total = (int32_t)(cr->total > INV_BLOCK_TOTAL_MAX ? -1 : cr->total),
 			.available =
 				(int32_t)(cr->available > INV_BLOCK_TOTAL_MAX ? -1 : cr->available),
@@ -343,7 +343,7 @@ static void on_describe(const struct aws_call_result *r, void *arg)
 			.end = cr->end * 1000,
 		};
 	}
-	o->token = v.next_token ? sync_keep(&o->arena, v.next_token) : NULL;
+	o->token = v.next_token ? cbq_arena_strdup(&o->arena, v.next_token) : NULL;
 	aws_ec2_crs_free(&v);
 	if (o->token) {
 		sync_describe_page(o);

@@ -41,15 +41,6 @@ struct sweep {
 	char *next_token;
 };
 
-static char *keep(struct cbq_arena *a, const char *s)
-{
-	size_t n = strlen(s ? s : "");
-	char *d = cbq_arena_alloc(a, n + 1, 1);
-
-	memcpy(d, s ? s : "", n);
-	return d;
-}
-
 static void sweep_done(struct sweep *sw)
 {
 	struct engine *e = sw->e;
@@ -206,15 +197,15 @@ static void on_page(const struct aws_call_result *r, void *arg)
 			sw->inst_job = cbq_xrealloc(sw->inst_job, sw->cap_inst, sizeof(*sw->inst_job));
 		}
 		sw->inst[sw->n_inst] = (struct inv_instance){
-			.id = keep(&sw->arena, x->id),
-			.state = keep(&sw->arena, x->state_name),
+			.id = cbq_arena_strdup(&sw->arena, x->id),
+			.state = cbq_arena_strdup(&sw->arena, x->state_name),
 			.launch_time = x->launch_time * 1000,
-			.client_token = keep(&sw->arena, x->client_token),
-			.state_reason = keep(&sw->arena, x->state_reason),
+			.client_token = cbq_arena_strdup(&sw->arena, x->client_token),
+			.state_reason = cbq_arena_strdup(&sw->arena, x->state_reason),
 		};
 		sw->inst_job[sw->n_inst++] = job;
 	}
-	sw->next_token = v.next_token ? keep(&sw->arena, v.next_token) : NULL;
+	sw->next_token = v.next_token ? cbq_arena_strdup(&sw->arena, v.next_token) : NULL;
 	aws_ec2_instances_free(&v);
 	if (sw->next_token)
 		describe_page(sw);
@@ -266,12 +257,12 @@ static void sweep_start(struct engine *e, const struct db_held *h, size_t n)
 	sw->jobs = cbq_arena_alloc(&sw->arena, n, sizeof(*sw->jobs));
 	for (size_t j = 0; j < n; j++) {
 		sw->jobs[j] = h[j];
-		sw->jobs[j].team = keep(&sw->arena, h[j].team);
-		sw->jobs[j].account_id = keep(&sw->arena, h[j].account_id);
-		sw->jobs[j].role_arn = keep(&sw->arena, h[j].role_arn);
-		sw->jobs[j].external_id = keep(&sw->arena, h[j].external_id);
-		sw->jobs[j].block_id = keep(&sw->arena, h[j].block_id);
-		sw->jobs[j].block_state = keep(&sw->arena, h[j].block_state);
+		sw->jobs[j].team = cbq_arena_strdup(&sw->arena, h[j].team);
+		sw->jobs[j].account_id = cbq_arena_strdup(&sw->arena, h[j].account_id);
+		sw->jobs[j].role_arn = cbq_arena_strdup(&sw->arena, h[j].role_arn);
+		sw->jobs[j].external_id = cbq_arena_strdup(&sw->arena, h[j].external_id);
+		sw->jobs[j].block_id = cbq_arena_strdup(&sw->arena, h[j].block_id);
+		sw->jobs[j].block_state = cbq_arena_strdup(&sw->arena, h[j].block_state);
 	}
 	sw->n_jobs = n;
 	snprintf(sw->account, sizeof(sw->account), "%s", h[0].account_id);

@@ -9,6 +9,7 @@
 
 #include "admin/cli.h"
 #include "admin/groups.h"
+#include "core/job.h"
 
 static const char block_usage[] =
 	"usage: cbqd admin [--db CONNINFO] block add cr-ID --instance-type T --az AZ --count N\n"
@@ -61,23 +62,6 @@ static bool is_az(const char *s)
 		words++;
 	}
 	return words > 0;
-}
-
-/* ^[a-z][a-z0-9-]*\.[a-z0-9-]+$: p5.48xlarge. */
-static bool is_instance_type(const char *s)
-{
-	const char *dot = strchr(s, '.');
-	const char *family = "abcdefghijklmnopqrstuvwxyz0123456789-";
-	char head[65];
-	size_t n;
-
-	if (!dot || !is_lower(s[0]) || strlen(s) > 64)
-		return false;
-	n = (size_t)(dot - s);
-	memcpy(head, s, n);
-	head[n] = '\0';
-	return admin_chars(head, 1, 64, false, family) &&
-	       admin_chars(dot + 1, 1, 64, false, family);
 }
 
 /* Ends in Z or a numeric offset, so that the time does not depend on the
@@ -175,7 +159,7 @@ static int check_args(struct admin_ctx *ctx, struct block_args *b)
 					 b->id);
 	if (!b->type)
 		return admin_usage_error(ctx, "--instance-type is required");
-	if (!is_instance_type(b->type))
+	if (!cbq_is_instance_type(b->type))
 		return admin_usage_error(ctx,
 					 "--instance-type must look like p5.48xlarge, got %.80s",
 					 b->type);

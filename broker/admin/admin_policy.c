@@ -11,6 +11,7 @@
 
 #include "admin/cli.h"
 #include "admin/groups.h"
+#include "core/job.h"
 
 static const char policy_usage[] =
 	"usage: cbqd admin [--db CONNINFO] policy timezone [ZONE]\n"
@@ -206,41 +207,15 @@ int admin_policy_main(struct admin_ctx *ctx, int argc, char **argv)
 
 /* ---- quota ----------------------------------------------------------------- */
 
-/* As teams.name requires: 1-63 of a-z 0-9 _ -, starting with a letter or digit. */
-static bool is_team_name(const char *s)
-{
-	if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-		return false;
-	return admin_chars(s + 1, 0, 62, false, "abcdefghijklmnopqrstuvwxyz0123456789_-");
-}
-
-/* As team_quotas.instance_type requires: ^[a-z][a-z0-9-]*\.[a-z0-9-]+$, at
- * most 64 bytes. */
-static bool is_instance_type(const char *s)
-{
-	const char *family = "abcdefghijklmnopqrstuvwxyz0123456789-";
-	const char *dot = strchr(s, '.');
-	char head[65];
-	size_t n;
-
-	if (!dot || !(s[0] >= 'a' && s[0] <= 'z') || strlen(s) > 64)
-		return false;
-	n = (size_t)(dot - s);
-	memcpy(head, s, n);
-	head[n] = '\0';
-	return admin_chars(head, 1, 64, false, family) &&
-	       admin_chars(dot + 1, 1, 64, false, family);
-}
-
 /* Checks TEAM and INSTANCE_TYPE (pos[0], pos[1]); ADMIN_OK or a usage error. */
 static int check_team_type(struct admin_ctx *ctx, const char *team, const char *type)
 {
-	if (!is_team_name(team))
+	if (!admin_is_team_name(team))
 		return admin_usage_error(ctx,
 					 "TEAM must be 1-63 of a-z 0-9 _ -, starting with a letter "
 					 "or digit, got %.80s",
 					 team);
-	if (!is_instance_type(type))
+	if (!cbq_is_instance_type(type))
 		return admin_usage_error(ctx, "INSTANCE_TYPE must look like p5.48xlarge, got %.80s",
 					 type);
 	return ADMIN_OK;
@@ -327,7 +302,7 @@ static int quota_ls(struct admin_ctx *ctx, int argc, char **argv)
 	if (rc)
 		return done(ctx, rc);
 	team = admin_flag(f, 1, "--team");
-	if (team && !is_team_name(team))
+	if (team && !admin_is_team_name(team))
 		return admin_usage_error(ctx,
 					 "--team must be 1-63 of a-z 0-9 _ -, starting with a letter "
 					 "or digit");

@@ -35,13 +35,6 @@ static int done(struct admin_ctx *ctx, int rc)
 	return rc == ADMIN_HELP ? ADMIN_OK : rc;
 }
 
-static bool is_team_name(const char *s)
-{
-	if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
-		return false;
-	return admin_chars(s + 1, 0, 62, false, "abcdefghijklmnopqrstuvwxyz0123456789_-");
-}
-
 static const char team_rule[] = "must be 1-63 of a-z 0-9 _ -, starting with a letter or digit";
 
 /* Runs sql and prints its rows as a table. */
@@ -76,7 +69,7 @@ static int team_add(struct admin_ctx *ctx, int argc, char **argv)
 	if (npos != 1)
 		return admin_usage_error(ctx, "team add needs the team's NAME");
 	name = pos[0];
-	if (!is_team_name(name))
+	if (!admin_is_team_name(name))
 		return admin_usage_error(ctx, "team name %.80s %s", name, team_rule);
 	prio = admin_flag(f, 1, "--priority");
 	if (prio && !admin_parse_int(prio, -1000, 1000, &priority))
@@ -174,7 +167,7 @@ static int account_add(struct admin_ctx *ctx, int argc, char **argv)
 		return admin_usage_error(ctx, "ACCOUNT_ID must be 12 digits, got %.80s", id);
 	if (!team)
 		return admin_usage_error(ctx, "--team is required");
-	if (!is_team_name(team))
+	if (!admin_is_team_name(team))
 		return admin_usage_error(ctx, "--team %s", team_rule);
 	if (!arn)
 		return admin_usage_error(ctx, "--role-arn is required");
@@ -225,7 +218,7 @@ int admin_account_main(struct admin_ctx *ctx, int argc, char **argv)
 		if (rc)
 			return done(ctx, rc);
 		team = admin_flag(f, 1, "--team");
-		if (team && !is_team_name(team))
+		if (team && !admin_is_team_name(team))
 			return admin_usage_error(ctx, "--team %s", team_rule);
 		return list(ctx,
 			    "SELECT account_id AS account, team, role_arn,"

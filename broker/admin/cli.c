@@ -286,6 +286,13 @@ void admin_print_table(const PGresult *r)
 
 /* ---- input checks -------------------------------------------------------- */
 
+bool admin_is_team_name(const char *s)
+{
+	if (!s || !((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')))
+		return false;
+	return admin_chars(s + 1, 0, 62, false, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+}
+
 bool admin_is_account_id(const char *s)
 {
 	return admin_chars(s, 12, 12, false, "0123456789");

@@ -73,6 +73,8 @@ void admin_print_table(const PGresult *r);
 
 /* Input checks, before anything touches the database. */
 bool admin_is_account_id(const char *s);
+/* As teams.name requires: 1-63 of a-z 0-9 _ -, starting with a letter or digit. */
+bool admin_is_team_name(const char *s);
 /* s is a whole decimal number within [min, max]. */
 bool admin_parse_int(const char *s, long min, long max, long *out);
 /* Every byte of s is in allowed (or an ASCII letter or digit when

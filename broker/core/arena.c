@@ -30,6 +30,15 @@ void cbq_arena_free(struct cbq_arena *a)
 	memset(a, 0, sizeof(*a));
 }
 
+char *cbq_arena_strdup(struct cbq_arena *a, const char *s)
+{
+	size_t n = strlen(s ? s : "");
+	char *d = cbq_arena_alloc(a, n + 1, 1);
+
+	memcpy(d, s ? s : "", n);
+	return d;
+}
+
 const char **cbq_arena_split(struct cbq_arena *a, const char *s, char sep, size_t *n)
 {
 	size_t count = *s ? 1 : 0, k = 0;
@@ -41,6 +50,7 @@ const char **cbq_arena_split(struct cbq_arena *a, const char *s, char sep, size_
 	while (*s) {
 		size_t len = strcspn(s, seps);
 		char *item = cbq_arena_alloc(a, len + 1, 1);
+
 		memcpy(item, s, len);
 		out[k++] = item;
 		s += len + (s[len] == sep);

@@ -15,6 +15,8 @@ struct cbq_arena {
 
 /* n zeroed elements of size bytes; aborts when memory runs out. */
 void *cbq_arena_alloc(struct cbq_arena *a, size_t n, size_t size);
+/* A copy of s in the arena ("" for NULL). */
+char *cbq_arena_strdup(struct cbq_arena *a, const char *s);
 /* Splits "a,b,c" at sep into arena copies (no empty items at the ends: ""
  * gives none); *n gets how many. */
 const char **cbq_arena_split(struct cbq_arena *a, const char *s, char sep, size_t *n);

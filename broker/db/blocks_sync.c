@@ -25,15 +25,6 @@ static struct sync_call *call_new(void *arg)
 	return sc;
 }
 
-static char *keep(struct cbq_arena *a, const char *s)
-{
-	size_t n = strlen(s);
-	char *d = cbq_arena_alloc(a, n + 1, 1);
-
-	memcpy(d, s, n);
-	return d;
-}
-
 /* ---- reads ---------------------------------------------------------------- */
 
 static const char owner_blocks_sql[] =
@@ -63,12 +54,12 @@ static void owner_blocks_done(void *arg, const struct db_result *r, const struct
 		int row = (int)i;
 		struct db_synced_block *s = &out[i];
 		size_t nu = 0;
-		s->b.id = keep(&a, db_get(r, row, 0));
-		s->b.instance_type = keep(&a, db_get(r, row, 1));
-		s->b.az = keep(&a, db_get(r, row, 2));
+		s->b.id = cbq_arena_strdup(&a, db_get(r, row, 0));
+		s->b.instance_type = cbq_arena_strdup(&a, db_get(r, row, 1));
+		s->b.az = cbq_arena_strdup(&a, db_get(r, row, 2));
 		s->b.total = (int32_t)strtol(db_get(r, row, 3), NULL, 10);
 		s->b.available = (int32_t)strtol(db_get(r, row, 4), NULL, 10);
-		s->b.state = keep(&a, db_get(r, row, 5));
+		s->b.state = cbq_arena_strdup(&a, db_get(r, row, 5));
 		s->b.start = strtoll(db_get(r, row, 6), NULL, 10);
 		s->b.end = strtoll(db_get(r, row, 7), NULL, 10);
 		s->b.cutoff = s->b.end - BLOCK_CUTOFF_LEAD_MS;

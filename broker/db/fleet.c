@@ -135,11 +135,8 @@ static void read_tags(struct cbq_arena *a, const char *text, struct db_launch *l
 		const char *v = json_string_value(json_object_get(t, "value"));
 		if (!k)
 			continue;
-		char *kc = cbq_arena_alloc(a, strlen(k) + 1, 1), *vc;
-		strcpy(kc, k);
-		vc = cbq_arena_alloc(a, strlen(v ? v : "") + 1, 1);
-		strcpy(vc, v ? v : "");
-		tags[l->n_tags++] = (struct job_tag){ kc, vc };
+		tags[l->n_tags++] =
+			(struct job_tag){ cbq_arena_strdup(a, k), cbq_arena_strdup(a, v) };
 	}
 	l->tags = tags;
 	json_decref(doc);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/arena.h"
 #include "db/db.h"
 
 enum q {
@@ -87,15 +88,6 @@ struct qarg {
 static const char *cell(const struct table *t, int row, int col)
 {
 	return t->cells[(size_t)row * (size_t)t->cols + (size_t)col];
-}
-
-static char *copy(struct cbq_arena *a, const char *s)
-{
-	size_t n = strlen(s);
-	char *d = cbq_arena_alloc(a, n + 1, 1);
-
-	memcpy(d, s, n);
-	return d;
 }
 
 /* ---- interning: name → index, one table per namespace -------------------- */
@@ -379,7 +371,7 @@ static void on_rows(void *arg, const struct db_result *res, const struct db_erro
 		for (int r = 0; r < t->rows; r++)
 			for (int c = 0; c < t->cols; c++)
 				t->cells[(size_t)r * (size_t)t->cols + (size_t)c] =
-					copy(&l->snap->arena, db_get(res, r, c));
+					cbq_arena_strdup(&l->snap->arena, db_get(res, r, c));
 	}
 	free(qa);
 	if (--l->pending == 0)
