@@ -26,8 +26,10 @@ static const char account_usage[] =
 static const char admins_usage[] =
 	"usage: cbqd admin [--db CONNINFO] admin add PRINCIPAL_ARN\n"
 	"       cbqd admin [--db CONNINFO] admin ls\n"
-	"  PRINCIPAL_ARN: an IAM ARN (arn:aws:iam::111122223333:role/platform); admins see\n"
-	"  per-account usage and every job, and may cancel any.\n";
+	"  PRINCIPAL_ARN: an IAM ARN (arn:aws:iam::111122223333:user/alice); a role's ARN\n"
+	"  (arn:aws:iam::111122223333:role/platform) names every session of that role; a\n"
+	"  trailing * makes a prefix (arn:aws:sts::111122223333:assumed-role/ops-*). Admins\n"
+	"  see per-account usage and every job, and may cancel any.\n";
 
 static int done(struct admin_ctx *ctx, int rc)
 {

@@ -207,7 +207,8 @@ void db_caller_lookup(struct db *db, const char *account_id, const char *princip
 	cc->done = done;
 	cc->arg = arg;
 	db_query(db,
-		 "SELECT a.team, EXISTS (SELECT 1 FROM admins WHERE principal = $2) "
+		 "SELECT a.team, EXISTS (SELECT 1 FROM admins "
+		 " WHERE cbq_principal_matches(principal, $2)) "
 		 "FROM accounts a WHERE a.account_id = $1",
 		 2, params, NULL, caller_done, cc);
 }

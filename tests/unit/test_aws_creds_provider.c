@@ -700,6 +700,16 @@ static char *tmpdir(void)
 	return d;
 }
 
+/* Removes d and the files in it, then frees d. */
+static void tmpdir_remove(char *d)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
+	cr_expect_eq(system(cmd), 0);
+	free(d);
+}
+
 static void write_file(const char *dir, const char *name, const char *text, size_t len)
 {
 	char path[512];
@@ -745,7 +755,7 @@ Test(aws_creds_files, read_missing_directory_limits_and_nul)
 		chmod(path, 0);
 		cr_expect_eq(aws_file_read(path, 100, "f", &out, &len, &err), CBQ_ERR_INVALID);
 	}
-	free(d);
+	tmpdir_remove(d);
 }
 
 static const char *vars_get(void *arg, const char *name)
@@ -790,7 +800,7 @@ Test(aws_creds_files, config_load_reads_both_files)
 	char want[600];
 	snprintf(want, sizeof(want), "config file %s line 2", cfg);
 	cr_expect(strstr(err.msg, want), "%s", err.msg);
-	free(d);
+	tmpdir_remove(d);
 }
 
 Test(aws_creds_files, getenv_lookup)
