@@ -40,20 +40,29 @@ static const struct key keys[] = {
 	NUM(db_queue_max, K_INT, 1, 1000000),
 	NUM(max_body_bytes, K_LONG, 1024, 64L * 1024 * 1024),
 	NUM(max_header_bytes, K_LONG, 1024, 1024L * 1024),
-	NUM(http_timeout_s, K_INT, 1, 3600),
+	NUM(idle_timeout_s, K_INT, 1, 3600),
+	NUM(request_timeout_s, K_INT, 1, 3600),
+	NUM(max_connections, K_INT, 1, 1000000),
+	NUM(rate_per_team, K_INT, 0, 1000000),
+	NUM(rate_burst_per_team, K_INT, 1, 1000000),
 	NUM(drain_timeout_s, K_INT, 0, 3600),
 	STR(inventory_source),
 	STR(inventory_roles),
 	STR(inventory_external_id),
 	NUM(inventory_interval_s, K_INT, 5, 3600),
+	STR(iam_server_id),
+	STR(iam_sts_endpoint),
+	NUM(iam_max_inflight, K_INT, 1, 4096),
 };
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
 
 const char *const cbqd_config_keys[] = {
 	"db", "listen", "tls_cert", "tls_key", "client_ca", "insecure_dev_auth", "clock",
 	"log_level", "db_pool_size", "db_queue_max", "max_body_bytes", "max_header_bytes",
-	"http_timeout_s", "drain_timeout_s", "inventory_source", "inventory_roles",
-	"inventory_external_id", "inventory_interval_s", NULL,
+	"idle_timeout_s", "request_timeout_s", "max_connections", "rate_per_team",
+	"rate_burst_per_team", "drain_timeout_s", "inventory_source", "inventory_roles",
+	"inventory_external_id", "inventory_interval_s", "iam_server_id", "iam_sts_endpoint",
+	"iam_max_inflight", NULL,
 };
 static_assert(sizeof(cbqd_config_keys) / sizeof(cbqd_config_keys[0]) == NKEYS + 1,
 	      "every key is listed");
@@ -67,11 +76,26 @@ void cbqd_config_defaults(struct cbqd_config *cfg)
 	cfg->db_pool_size = 4;
 	cfg->db_queue_max = 10000;
 	cfg->max_body_bytes = 1024 * 1024;
-	cfg->max_header_bytes = 16 * 1024;
-	cfg->http_timeout_s = 30;
+	/* room for an IAM identity header (a signed STS request, ~12 KiB) and more */
+	cfg->max_header_bytes = 32 * 1024;
+	cfg->idle_timeout_s = 60;
+	/* a request is small (1 MiB at most): 10 s is generous on a slow link
+	 * and keeps one trickling client from holding a connection long */
+	cfg->request_timeout_s = 10;
+	/* far above what the CLIs of a few hundred users keep open; each needs
+	 * a file descriptor (serve raises or warns about RLIMIT_NOFILE) */
+	cfg->max_connections = 1024;
+	/* A team's sweep of 10,000 submits goes through in under a minute at
+	 * 200/s while the Postgres pool (each submit is one INSERT of ~1-2 ms,
+	 * four connections: ~2,000/s for the whole broker) keeps most of its
+	 * room for the other teams; the burst lets a script's first few hundred
+	 * calls through at once. */
+	cfg->rate_per_team = 200;
+	cfg->rate_burst_per_team = 400;
 	cfg->drain_timeout_s = 20;
 	snprintf(cfg->inventory_source, sizeof(cfg->inventory_source), "static");
 	cfg->inventory_interval_s = 60;
+	cfg->iam_max_inflight = 64;
 }
 
 /* An IAM role ARN as accounts.role_arn accepts it. */
@@ -122,6 +146,18 @@ static enum cbq_err check_text(const char *name, const char *value, struct cbq_e
 			p += len + (p[len] == ',');
 		}
 	}
+	if (strcmp(name, "iam_server_id") == 0 && *value) {
+		for (const char *p = value; *p; p++)
+			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+				return cbq_fail(err, CBQ_ERR_INVALID, name,
+						"%s must be visible ASCII without spaces, e.g. "
+						"cbq.example.com",
+						name);
+	}
+	if (strcmp(name, "iam_sts_endpoint") == 0 && *value &&
+	    strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0)
+		return cbq_fail(err, CBQ_ERR_INVALID, name,
+				"%s must be an https:// URL (http:// only on loopback)", name);
 	if (strcmp(name, "inventory_external_id") == 0 && *value &&
 	    (strlen(value) < 2 ||
 	     strspn(value,

@@ -25,13 +25,21 @@ struct cbqd_config {
 	int db_queue_max;
 	long max_body_bytes;
 	long max_header_bytes;
-	int http_timeout_s;
+	int idle_timeout_s;     /* keep-alive with no request; a stalled write */
+	int request_timeout_s;  /* a request's headers and body, TLS handshake included */
+	int max_connections;
+	int rate_per_team;      /* requests/s sustained per team; 0 = off */
+	int rate_burst_per_team;
 	int drain_timeout_s;
 	/* where blocks come from: "static" (cbqd admin block add) or "ec2" */
 	char inventory_source[8];
 	char inventory_roles[8192];	   /* comma-separated owner read-role ARNs */
 	char inventory_external_id[1225]; /* for those roles; "" = none */
 	int inventory_interval_s;
+	/* IAM identity (cbq signs sts:GetCallerIdentity): "" = off */
+	char iam_server_id[256];
+	char iam_sts_endpoint[512]; /* "" = real AWS STS hosts only */
+	int iam_max_inflight;	    /* STS calls at once; over it 503 */
 };
 
 enum { CBQD_INVENTORY_ROLES_MAX = 32 };

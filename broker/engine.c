@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws/client.h"
 #include "db/db.h"
 #include "db/jobs.h"
 #include "db/snapshot.h"
@@ -78,12 +79,15 @@ void engine_free(struct engine *e)
 		return;
 	free(e->slots);
 	engine_inventory_free(e);
+	engine_metrics_free(e);
 	free(e);
 }
 
 void engine_set_aws(struct engine *e, struct aws_client *aws)
 {
 	e->aws = aws;
+	if (aws)
+		aws_client_set_observer(aws, engine_aws_seen, e);
 }
 
 bool engine_ready(const struct engine *e)
@@ -132,6 +136,8 @@ static void verdicts_stored(void *arg, long changed, const struct db_error *err)
 	if (err)
 		cbq_log(CBQ_LOG_WARN, "sched_store_failed", "error=%s", cbq_log_q(err->err.msg));
 	else
+		engine_metric_cycle(c->e, (double)(cbq_clock_real_ms() - c->began) / 1000);
+	if (!err)
 		cbq_log(CBQ_LOG_INFO, "sched_cycle",
 			"pending=%zu launches=%zu reservations=%zu changed=%ld ms=%lld", c->pending,
 			c->launches, c->reservations, changed,

@@ -8,6 +8,7 @@
 #define CBQ_ENGINE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/block.h"
@@ -21,8 +22,8 @@ struct cbq_clock;
  * auth_method; engine_authenticate fills team and admin. */
 struct caller {
 	char account_id[16];
-	char principal[256];
-	const char *auth_method; /* "mtls", "dev" */
+	char principal[2049]; /* an IAM ARN is up to 2048 bytes */
+	const char *auth_method; /* "iam", "mtls", "dev" */
 	char team[64];
 	bool admin;
 };
@@ -71,6 +72,15 @@ void engine_tick(struct engine *e);
 
 /* A NOTIFY the leader's session received (policy or job changes). */
 void engine_notified(struct engine *e, const char *channel, const char *payload);
+
+/* /metrics (engine_metrics.c): counts into reg from now on (borrowed; it
+ * outlives the engine). engine_metrics refreshes the gauges Postgres knows
+ * (queue, jobs, blocks; at most every 5 s) and renders reg as Prometheus
+ * text; text is valid during the callback only. */
+struct metrics;
+void engine_set_metrics(struct engine *e, struct metrics *reg);
+typedef void engine_text_fn(void *arg, const char *text, size_t len, const struct cbq_error *err);
+void engine_metrics(struct engine *e, engine_text_fn *done, void *arg);
 
 typedef void engine_caller_fn(void *arg, const struct caller *caller, const struct cbq_error *err);
 /* Looks up the caller's account: CBQ_ERR_FORBIDDEN naming it when not registered. */

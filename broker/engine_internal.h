@@ -14,6 +14,8 @@
 #include "sched/sched.h"
 
 struct aws_client;
+struct aws_call_seen;
+struct engine_metrics;
 
 enum {
 	ENGINE_LAUNCH_BATCH = 256,	 /* outbox rows read at once */
@@ -71,7 +73,14 @@ struct engine {
 	cbq_ms next_inventory; /* real ms; 0 = now (leadership gained) */
 	int inv_owners;	       /* owners being synced */
 	bool inv_warned;       /* said once that there is no AWS client */
+	struct engine_metrics *metrics; /* NULL: nothing counted */
 };
+
+/* engine_metrics.c: what the loops count (nothing without engine_set_metrics) */
+void engine_metric_cycle(struct engine *e, double seconds);
+void engine_metric_launch(struct engine *e, const char *outcome); /* launched, lost_race, failed */
+void engine_aws_seen(void *arg, const struct aws_call_seen *seen); /* an aws_call_observer */
+void engine_metrics_free(struct engine *e);
 
 /* engine_inventory.c */
 void engine_inventory_tick(struct engine *e);

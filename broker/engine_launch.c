@@ -207,9 +207,11 @@ static void on_run_done(const struct aws_call_result *r, void *arg)
 	cbq_ms now = cbq_clock_now(e->clock);
 
 	if (r->code == CBQ_OK) {
+		engine_metric_launch(e, "launched");
 		launched(c, r);
 		return;
 	}
+	engine_metric_launch(e, r->cls == AWS_ERRCLASS_CAPACITY ? "lost_race" : "failed");
 	if (r->reply && strcmp(r->reply->code, "RequestLimitExceeded") == 0)
 		launch_pacer_throttled(&e->pacer, c->account, now);
 	if (r->cls == AWS_ERRCLASS_CAPACITY)

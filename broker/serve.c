@@ -3,11 +3,13 @@
  * engine and the HTTPS server. Waits for Postgres and refuses a schema that
  * is behind before it listens. SIGTERM/SIGINT drain (stop accepting, let
  * requests in flight finish, then exit); a second one exits at once.
+ * SIGHUP reloads the TLS certificate, key and client CA.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <event2/event.h>
 
@@ -17,6 +19,8 @@
 #include "aws/creds.h"
 #include "aws/http.h"
 #include "app.h"
+#include "auth/iamverify.h"
+#include "core/metrics.h"
 #include "db/db.h"
 #include "db/leader.h"
 #include "db/migrate.h"
@@ -30,6 +34,7 @@ struct cbq_app {
 	struct event_base *base;
 	struct db *db;
 	struct engine *engine;
+	struct metrics *metrics; /* /metrics: what the engine and the AWS client count */
 	struct api_server *api;
 	struct db_leader *leader;
 	/* AWS, when its settings resolve: launches go through it */
@@ -37,6 +42,8 @@ struct cbq_app {
 	struct aws_http *http;
 	struct aws_client *aws;
 	struct aws_creds_provider *aws_own;
+	/* IAM identity: checks tokens against STS; NULL when iam_server_id is unset */
+	struct auth_iam_verifier *iam;
 	struct event *sigterm, *sigint, *sighup, *timer;
 	bool draining;
 	bool checking; /* a schema check is in flight */
@@ -112,10 +119,9 @@ static int parse_args(struct cbq_app *app, int argc, char **argv)
 	return 0;
 }
 
-static void start_listening(struct cbq_app *app)
+static struct api_config api_config_of(const struct cbq_app *app)
 {
-	struct cbq_error err;
-	struct api_config ac = {
+	return (struct api_config){
 		.listen = app->cfg.listen,
 		.tls_cert = app->cfg.tls_cert,
 		.tls_key = app->cfg.tls_key,
@@ -123,9 +129,42 @@ static void start_listening(struct cbq_app *app)
 		.insecure_dev_auth = app->cfg.insecure_dev_auth,
 		.max_body = (size_t)app->cfg.max_body_bytes,
 		.max_headers = (size_t)app->cfg.max_header_bytes,
-		.timeout_s = app->cfg.http_timeout_s,
+		.idle_timeout_s = app->cfg.idle_timeout_s,
+		.request_timeout_s = app->cfg.request_timeout_s,
+		.max_connections = app->cfg.max_connections,
+		.rate_per_team = (unsigned)app->cfg.rate_per_team,
+		.rate_burst_per_team = (unsigned)app->cfg.rate_burst_per_team,
+		.iam = app->iam,
 	};
+}
 
+/* max_connections sockets need as many descriptors, plus Postgres and AWS:
+ * raise the soft limit toward the hard one, and say so when that is short. */
+static void check_fd_limit(const struct cbq_app *app)
+{
+	rlim_t want = (rlim_t)app->cfg.max_connections + (rlim_t)app->cfg.db_pool_size + 64;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+		rl.rlim_cur = rl.rlim_max;
+	else
+		rl.rlim_cur = want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
+		cbq_log(CBQ_LOG_WARN, "fd_limit_low",
+			"open_files=%llu needed=%llu max_connections=%d "
+			"hint=\"raise LimitNOFILE or lower max_connections\"",
+			(unsigned long long)rl.rlim_cur, (unsigned long long)want,
+			app->cfg.max_connections);
+}
+
+static void start_listening(struct cbq_app *app)
+{
+	struct cbq_error err;
+	struct api_config ac = api_config_of(app);
+
+	check_fd_limit(app);
 	app->api = api_server_start(app->base, &ac, app->engine, &err);
 	if (!app->api) {
 		cbq_log(CBQ_LOG_ERROR, "listen_failed", "setting=%s error=%s", err.field,
@@ -188,6 +227,29 @@ static void start_aws(struct cbq_app *app)
 	cbq_log(CBQ_LOG_INFO, "aws_ready", "region=%s credentials=\"%s\" ec2=%s sts=%s",
 		app->aws_cfg.region, aws_creds_provider_source(app->aws_own),
 		app->aws_cfg.endpoints[AWS_SVC_EC2].url, app->aws_cfg.endpoints[AWS_SVC_STS].url);
+}
+
+/* IAM identity when iam_server_id is set: its own HTTP client, as it needs
+ * no credentials of cbqd's. Bad settings stop cbqd before it listens. */
+static enum cbq_err start_iam(struct cbq_app *app, struct cbq_error *err)
+{
+	struct auth_iam_settings s = {
+		.server_id = app->cfg.iam_server_id,
+		.sts_endpoint = app->cfg.iam_sts_endpoint,
+		.max_inflight = app->cfg.iam_max_inflight,
+	};
+
+	if (!app->cfg.iam_server_id[0]) {
+		cbq_log(CBQ_LOG_INFO, "iam_identity", "state=off reason=\"iam_server_id unset\"");
+		return CBQ_OK;
+	}
+	app->iam = auth_iam_verifier_new(app->base, &s, err);
+	if (!app->iam)
+		return err->code;
+	cbq_log(CBQ_LOG_INFO, "iam_identity", "state=on server_id=%s sts_endpoint=%s",
+		cbq_log_q(app->cfg.iam_server_id),
+		app->cfg.iam_sts_endpoint[0] ? cbq_log_q(app->cfg.iam_sts_endpoint) : "aws");
+	return CBQ_OK;
 }
 
 static void stop_aws(struct cbq_app *app)
@@ -263,12 +325,35 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* SIGHUP: the certificate, key and client CA files again (rotated
+ * certificates), for new connections; open ones keep theirs. Other settings
+ * need a restart. A file that does not load leaves the old context. */
+static void reload_tls(struct cbq_app *app)
+{
+	struct api_config ac = api_config_of(app);
+	struct cbq_error err = { 0 };
+
+	if (!app->api || app->draining) {
+		cbq_log(CBQ_LOG_INFO, "sighup_ignored", "reason=%s",
+			app->draining ? "draining" : "not_listening_yet");
+		return;
+	}
+	if (api_server_reload_tls(app->api, &ac, &err) != CBQ_OK) {
+		cbq_log(CBQ_LOG_ERROR, "tls_reload_failed", "setting=%s error=%s", err.field,
+			cbq_log_q(err.msg));
+		return;
+	}
+	cbq_log(CBQ_LOG_INFO, "tls_reloaded", "tls_cert=%s client_ca=%s other_settings=\"%s\"",
+		cbq_log_q(ac.tls_cert), ac.client_ca ? cbq_log_q(ac.client_ca) : "-",
+		"unchanged until a restart");
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct cbq_app *app = arg;
 
 	if (sig == SIGHUP) {
-		cbq_log(CBQ_LOG_INFO, "sighup_ignored", "reason=\"restart cbqd to apply changes\"");
+		reload_tls(app);
 		return;
 	}
 	if (app->draining) {
@@ -334,7 +419,18 @@ int cbqd_serve_main(int argc, char **argv)
 		return 1;
 	}
 	app.engine = engine_new(app.db, &app.clock);
+	app.metrics = metrics_new();
+	engine_set_metrics(app.engine, app.metrics);
 	start_aws(&app);
+	if (start_iam(&app, &err) != CBQ_OK) {
+		fprintf(stderr, "cbqd: %s\n", err.msg);
+		stop_aws(&app);
+		engine_free(app.engine);
+		metrics_free(app.metrics);
+		db_close(app.db);
+		event_base_free(app.base);
+		return 2;
+	}
 	engine_set_inventory(app.engine,
 			     &(struct engine_inventory_cfg){
 				     .source = strcmp(app.cfg.inventory_source, "ec2") == 0 ?
@@ -360,10 +456,15 @@ int cbqd_serve_main(int argc, char **argv)
 	event_base_dispatch(app.base);
 
 	db_leader_stop(app.leader);
+	/* its waits answer "stopping" through the server, so it goes first */
+	auth_iam_verifier_free(app.iam);
+	/* fails the queries still in flight: their callbacks run now, into an
+	 * engine and a server that still exist */
+	db_close(app.db);
 	api_server_free(app.api);
 	stop_aws(&app);
 	engine_free(app.engine);
-	db_close(app.db);
+	metrics_free(app.metrics);
 	event_free(app.sigterm);
 	event_free(app.sigint);
 	event_free(app.sighup);

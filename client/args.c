@@ -16,6 +16,8 @@ const struct cli_opt cli_global_opts[] = {
 	{ OPT_CERT, "cert", 0, "FILE", "client certificate for mTLS (with --key)" },
 	{ OPT_KEY, "key", 0, "FILE", "private key of --cert" },
 	{ OPT_ACCOUNT, "account", 0, "ID", "AWS account (12 digits) to act as and run jobs in" },
+	{ OPT_SERVER_ID, "server-id", 0, "ID",
+	  "IAM identity: the server id cbqd expects (default: --server's host name)" },
 	{ OPT_OUTPUT, "output", 'o', "table|json", "output format (default table)" },
 	{ OPT_HELP, "help", 'h', NULL, "show help" },
 };
@@ -30,6 +32,7 @@ void cli_settings_free(struct cli_settings *s)
 	free(s->cert);
 	free(s->key);
 	free(s->account);
+	free(s->server_id);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -59,9 +62,12 @@ enum cbq_err cli_settings_set(struct cli_settings *s, const char *name,
 		slot = &s->key;
 	else if (strcmp(name, "account") == 0)
 		slot = &s->account;
+	else if (strcmp(name, "server-id") == 0)
+		slot = &s->server_id;
 	else if (strcmp(name, "output") != 0)
 		return cbq_fail(err, CBQ_ERR_INVALID, name,
-				"unknown setting \"%.64s\" (known: server, ca, cert, key, account, output)",
+				"unknown setting \"%.64s\" (known: server, ca, cert, key, account, "
+				"server-id, output)",
 				name);
 
 	if (!*value)
@@ -132,7 +138,8 @@ enum cbq_err cli_config_parse(struct cli_settings *s, const char *path,
 		trim(&vb, &ve);
 		if ((size_t)(ke - kb) >= sizeof(key) || ke == kb)
 			return cbq_fail(err, CBQ_ERR_INVALID, "config",
-					"%s:%d: unknown key \"%.*s\" (known: server, ca, cert, key, account, output)",
+					"%s:%d: unknown key \"%.*s\" (known: server, ca, cert, key, account, "
+					"server-id, output)",
 					path, lineno, (int)(ke - kb > 64 ? 64 : ke - kb), kb);
 		memcpy(key, kb, (size_t)(ke - kb));
 		key[ke - kb] = '\0';
@@ -189,6 +196,7 @@ enum cbq_err cli_settings_from_env(struct cli_settings *s, struct cbq_error *err
 	} vars[] = {
 		{ "CBQ_SERVER", "server" }, { "CBQ_CA", "ca" },           { "CBQ_CERT", "cert" },
 		{ "CBQ_KEY", "key" },       { "CBQ_ACCOUNT", "account" },
+		{ "CBQ_SERVER_ID", "server-id" },
 	};
 
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
@@ -304,6 +312,7 @@ enum cbq_err cli_settings_from_args(struct cli_settings *s, const struct cli_arg
 		case OPT_CERT:
 		case OPT_KEY:
 		case OPT_ACCOUNT:
+		case OPT_SERVER_ID:
 		case OPT_OUTPUT:
 			break;
 		default:

@@ -24,6 +24,7 @@ struct cli_settings {
 	char *cert;
 	char *key;
 	char *account;
+	char *server_id; /* IAM identity: the cbqd a token is for; NULL: --server's host */
 	enum cli_output output;
 };
 
@@ -40,7 +41,7 @@ void cli_settings_free(struct cli_settings *s);
 
 /*
  * Sets one setting by its config-file name (server, ca, cert, key,
- * account, output), replacing any earlier value. Fails with
+ * account, server-id, output), replacing any earlier value. Fails with
  * CBQ_ERR_INVALID for an unknown name, an empty or over-long value, or an
  * output other than table or json; err->field is the name.
  */
@@ -62,21 +63,23 @@ enum cbq_err cli_config_parse(struct cli_settings *s, const char *path,
 enum cbq_err cli_config_load(struct cli_settings *s, const char *path,
 			     struct cbq_error *err) CBQ_MUST_CHECK;
 
-/* Applies CBQ_SERVER, CBQ_CA, CBQ_CERT, CBQ_KEY, CBQ_ACCOUNT when set and
- * non-empty. */
+/* Applies CBQ_SERVER, CBQ_CA, CBQ_CERT, CBQ_KEY, CBQ_ACCOUNT, CBQ_SERVER_ID
+ * when set and non-empty. */
 enum cbq_err cli_settings_from_env(struct cli_settings *s, struct cbq_error *err) CBQ_MUST_CHECK;
 
 /* Every flag the CLI knows; commands switch on these. */
 enum cli_opt_id {
 	OPT_HELP,
 	/* global: settings */
-	OPT_SERVER, OPT_CA, OPT_CERT, OPT_KEY, OPT_ACCOUNT, OPT_OUTPUT,
+	OPT_SERVER, OPT_CA, OPT_CERT, OPT_KEY, OPT_ACCOUNT, OPT_SERVER_ID, OPT_OUTPUT,
 	/* submit */
 	OPT_KIND, OPT_INSTANCE_TYPE, OPT_COUNT, OPT_DURATION, OPT_PRIORITY, OPT_NAME,
 	OPT_CHECKPOINTABLE, OPT_IMAGE_ID, OPT_SUBNET_ID, OPT_SECURITY_GROUP_ID,
 	OPT_KEY_NAME, OPT_USER_DATA, OPT_INSTANCE_PROFILE, OPT_TAG, OPT_IDEMPOTENCY_KEY,
 	/* ls */
 	OPT_STATE, OPT_TEAM, OPT_LIMIT, OPT_ALL,
+	/* live views: submit --wait, wait, top */
+	OPT_WAIT, OPT_UNTIL, OPT_TIMEOUT, OPT_INTERVAL, OPT_ONCE,
 };
 
 struct cli_opt {

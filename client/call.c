@@ -8,11 +8,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cbq/v1/cbq.pb-c.h"
 #include "print.h"
 
-enum { SHORT_BODY_MAX = 200 };
+enum {
+	SHORT_BODY_MAX = 200,
+	/* a 429 is waited out this many times, when it asks for at most
+	 * RATE_WAIT_MAX_S: a script's burst slows down instead of failing */
+	RATE_RETRIES = 3,
+	RATE_WAIT_MAX_S = 10,
+};
 
 static const struct {
 	const char *field, *flag;
@@ -123,6 +130,22 @@ enum cli_exit cli_connect(struct cli_ctx *ctx)
 	return CLI_EXIT_OK;
 }
 
+/* A 429 asking for a short wait: says so on stderr, waits, and returns true
+ * to send the call again. cbqd answers 429 before acting on a call, so any
+ * call, a submit too, may be sent again. */
+static bool wait_out_429(const struct cli_http_reply *r, int attempt)
+{
+	char line[1024];
+
+	if (r->status != 429 || attempt >= RATE_RETRIES || r->retry_after_s < 1 ||
+	    r->retry_after_s > RATE_WAIT_MAX_S)
+		return false;
+	cli_describe_error(r, line, sizeof(line));
+	fprintf(stderr, "cbq: %s; waiting %ld s for the rate limit\n", line, r->retry_after_s);
+	sleep((unsigned)r->retry_after_s);
+	return true;
+}
+
 enum cli_exit cli_call(struct cli_ctx *ctx, const char *method, const char *path,
 		       const ProtobufCMessage *body, const ProtobufCMessageDescriptor *want,
 		       ProtobufCMessage **out)
@@ -133,6 +156,7 @@ enum cli_exit cli_call(struct cli_ctx *ctx, const char *method, const char *path
 	size_t len = 0;
 	ProtobufCMessage *msg;
 	enum cli_exit rc = cli_connect(ctx);
+	enum cbq_err sent;
 	char line[1024];
 
 	if (rc != CLI_EXIT_OK)
@@ -142,7 +166,13 @@ enum cli_exit cli_call(struct cli_ctx *ctx, const char *method, const char *path
 		packed = cli_xrealloc(NULL, len);
 		protobuf_c_message_pack(body, packed);
 	}
-	switch (cli_http_request(ctx->http, method, path, packed, len, &reply, &err)) {
+	for (int attempt = 0;; attempt++) {
+		sent = cli_http_request(ctx->http, method, path, packed, len, &reply, &err);
+		if (sent != CBQ_OK || !wait_out_429(&reply, attempt))
+			break;
+		cli_http_reply_free(&reply);
+	}
+	switch (sent) {
 	case CBQ_OK:
 		break;
 	case CBQ_ERR_UNAVAILABLE:

@@ -15,7 +15,9 @@
 /*
  * Sends method path with body packed (NULL: no body) and unpacks a 2xx
  * reply as want into *out (free with protobuf_c_message_free_unpacked).
- * Opens ctx->http on first use. On failure prints "cbq: ..." to stderr,
+ * Opens ctx->http on first use. A 429 whose Retry-After is at most 10 s is
+ * waited out (up to 3 times, saying so on stderr) and the call sent again.
+ * On failure prints "cbq: ..." to stderr,
  * leaves *out alone and returns CLI_EXIT_USAGE (bad settings, nothing
  * sent), CLI_EXIT_UNREACHABLE (no reply) or CLI_EXIT_REFUSED (an error
  * reply, or a reply cbq cannot read).

@@ -18,6 +18,14 @@ enum cli_exit {
 	CLI_EXIT_REFUSED = 1,     /* the server answered with an error, or nonsense */
 	CLI_EXIT_USAGE = 2,       /* bad flags or settings; nothing was sent */
 	CLI_EXIT_UNREACHABLE = 3, /* no answer: connect, TLS or timeout failure */
+	/* how a waited-for job ended (cbq wait, submit --wait); 0 is running
+	 * or succeeded */
+	CLI_EXIT_JOB_FAILED = 4,
+	CLI_EXIT_JOB_CANCELLED = 5,
+	CLI_EXIT_JOB_TIMED_OUT = 6,
+	CLI_EXIT_JOB_EXPIRED = 7,   /* its block's cutoff came; not requeued */
+	CLI_EXIT_WAIT_TIMEOUT = 8,  /* --timeout passed first; the job goes on */
+	CLI_EXIT_INTERRUPTED = 130, /* Ctrl-C; the job goes on */
 };
 
 struct cli_http;
@@ -47,6 +55,9 @@ extern const struct cli_command cli_cmd_show;
 extern const struct cli_command cli_cmd_cancel;
 extern const struct cli_command cli_cmd_blocks;
 extern const struct cli_command cli_cmd_whoami;
+extern const struct cli_command cli_cmd_wait;
+extern const struct cli_command cli_cmd_why;
+extern const struct cli_command cli_cmd_top;
 
 /* Prints "cbq: <msg>" and a pointer to the command's help to stderr;
  * returns CLI_EXIT_USAGE. cmd may be NULL. */

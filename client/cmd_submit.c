@@ -13,6 +13,7 @@
 #include "cbq/v1/cbq.pb-c.h"
 #include "core/duration.h"
 #include "core/job.h"
+#include "live.h"
 #include "print.h"
 
 static const struct cli_opt opts[] = {
@@ -33,6 +34,8 @@ static const struct cli_opt opts[] = {
 	{ OPT_TAG, "tag", 0, "K=V", "instance tag (repeatable)" },
 	{ OPT_IDEMPOTENCY_KEY, "idempotency-key", 0, "S",
 	  "submitting again with the same key returns the same job" },
+	{ OPT_WAIT, "wait", 0, NULL, "then wait until the job runs, as cbq wait does (exit codes there)" },
+	CLI_WATCH_OPTS,
 };
 
 /* Reads at most JOB_USER_DATA_MAX + 1 bytes of path, so an over-long file
@@ -192,10 +195,16 @@ static enum cli_exit run(struct cli_ctx *ctx, const struct cli_args *args)
 			goto out;
 		}
 	}
-	/* with a client certificate the server takes the account from it */
-	if (!spec.account_id && !ctx->settings.cert) {
-		rc = cli_usage_error(&cli_cmd_submit,
-				     "submit needs the account to run in: --account ID, CBQ_ACCOUNT, or account in ~/.config/cbq/config");
+	/* without --account the job runs in the caller's own account: the one
+	 * of the client certificate or of the AWS credentials (IAM identity) */
+	if (!cli_args_has(args, OPT_WAIT) &&
+	    (cli_args_has(args, OPT_UNTIL) || cli_args_has(args, OPT_TIMEOUT) ||
+	     cli_args_has(args, OPT_INTERVAL))) {
+		rc = cli_usage_error(&cli_cmd_submit, "--until, --timeout and --interval go with --wait");
+		goto out;
+	}
+	if (cli_args_has(args, OPT_WAIT) && !cli_watch_flags_ok(&cli_cmd_submit, args)) {
+		rc = CLI_EXIT_USAGE;
 		goto out;
 	}
 
@@ -211,7 +220,17 @@ static enum cli_exit run(struct cli_ctx *ctx, const struct cli_args *args)
 	if (rc != CLI_EXIT_OK)
 		goto out;
 	job = (Cbq__V1__Job *)reply;
-	if (ctx->settings.output == CLI_OUTPUT_JSON) {
+	if (cli_args_has(args, OPT_WAIT)) {
+		/* the id first, so a script has it even if the wait is cut short;
+		 * with -o json only the job as it stands at the end */
+		if (ctx->settings.output != CLI_OUTPUT_JSON) {
+			char *id = cli_clean(job->id);
+			printf("%s\n", id);
+			free(id);
+			fflush(stdout);
+		}
+		rc = cli_watch_job(ctx, &cli_cmd_submit, args, job->id);
+	} else if (ctx->settings.output == CLI_OUTPUT_JSON) {
 		if (!cli_print_json(&job->base))
 			rc = CLI_EXIT_REFUSED;
 	} else {
@@ -231,10 +250,13 @@ out:
 const struct cli_command cli_cmd_submit = {
 	.name = "submit",
 	.args = "",
-	.summary = "submit a job; prints its id",
+	.summary = "submit a job; prints its id (with --wait: then waits until it runs)",
 	.details = "The account is the one the instances run in; it must belong to your team.\n"
 		   "Example: cbq submit --kind training --instance-type p5.48xlarge --count 2 \\\n"
-		   "             --duration 4h --image-id ami-0123456789abcdef0 --tag run=7",
+		   "             --duration 4h --image-id ami-0123456789abcdef0 --tag run=7\n"
+		   "With --wait it prints the id, then follows the job like cbq wait ID: exit 0\n"
+		   "once it runs, 4 failed, 5 cancelled, 6 timed out, 7 expired, 8 --timeout\n"
+		   "passed, 130 Ctrl-C (the job is not cancelled; see cbq wait --help).",
 	.opts = opts,
 	.n_opts = sizeof(opts) / sizeof(opts[0]),
 	.n_positional = 0,

@@ -10,7 +10,8 @@
 #include "help.h"
 
 const struct cli_command *const cli_commands[] = {
-	&cli_cmd_submit, &cli_cmd_ls, &cli_cmd_show, &cli_cmd_cancel, &cli_cmd_blocks, &cli_cmd_whoami,
+	&cli_cmd_submit, &cli_cmd_ls,  &cli_cmd_show,   &cli_cmd_cancel, &cli_cmd_wait,
+	&cli_cmd_why,    &cli_cmd_top, &cli_cmd_blocks, &cli_cmd_whoami,
 };
 const size_t cli_n_commands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 
@@ -67,10 +68,19 @@ void cli_help(FILE *f, const struct cli_command *cmd)
 	print_opts(f, cli_global_opts, cli_n_global_opts);
 	fprintf(f,
 		"\nSettings come from flags, then the environment (CBQ_SERVER, CBQ_CA, CBQ_CERT,\n"
-		"CBQ_KEY, CBQ_ACCOUNT), then ~/.config/cbq/config (\"key = value\" lines; keys\n"
-		"server, ca, cert, key, account, output; '#' starts a comment line).\n"
-		"Without --cert the account is sent as X-Cbq-Account (servers with dev auth).\n"
-		"\nexit codes: 0 ok, 1 the server refused, 2 usage, 3 cannot reach the server\n");
+		"CBQ_KEY, CBQ_ACCOUNT, CBQ_SERVER_ID), then ~/.config/cbq/config (\"key = value\"\n"
+		"lines; keys server, ca, cert, key, account, server-id, output; '#' starts a\n"
+		"comment line).\n"
+		"Who you are: without --cert or --account, cbq proves your AWS identity (IAM):\n"
+		"it signs an sts:GetCallerIdentity request with your AWS credentials (the\n"
+		"standard chain: AWS_ACCESS_KEY_ID..., AWS_PROFILE, ~/.aws, instance metadata)\n"
+		"for cbqd to check with AWS STS, bound to the server id (default: the host\n"
+		"name of --server). With --cert: mTLS. With --account and no --cert: the\n"
+		"X-Cbq-Account dev header (servers with dev auth, loopback only).\n"
+		"\nexit codes: 0 ok, 1 the server refused, 2 usage, 3 cannot reach the server;\n"
+		"cbq wait and submit --wait: 0 the job runs (or succeeded), 4 it failed,\n"
+		"5 cancelled, 6 timed out, 7 expired at its block's cutoff, 8 --timeout passed,\n"
+		"130 Ctrl-C (the job is not cancelled)\n");
 }
 
 enum cli_exit cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)

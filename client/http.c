@@ -5,6 +5,7 @@
  */
 #include "http.h"
 
+#include "auth_iam.h"
 #include "core/job.h"
 
 #include <curl/curl.h>
@@ -24,6 +25,7 @@ struct cli_http {
 	CURL *curl;
 	char *server;  /* without trailing '/' */
 	char *account; /* sent as X-Cbq-Account when there is no client certificate */
+	struct cli_iam *iam; /* neither certificate nor account: IAM identity */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -131,6 +133,11 @@ enum cbq_err cli_http_new(const struct cli_settings *s, struct cli_http **out,
 		free(h->account);
 		h->account = NULL;
 	}
+	if (!s->cert && !s->account) {
+		rc = cli_iam_new(h->server, s->server_id, &h->iam, err);
+		if (rc != CBQ_OK)
+			goto out;
+	}
 	*out = h;
 	h = NULL;
 	rc = CBQ_OK;
@@ -147,6 +154,7 @@ void cli_http_free(struct cli_http *h)
 		curl_easy_cleanup(h->curl);
 	free(h->server);
 	free(h->account);
+	cli_iam_free(h->iam);
 	free(h);
 }
 
@@ -207,6 +215,24 @@ enum cbq_err cli_http_request(struct cli_http *h, const char *method, const char
 		if (!add_header(&headers, account_header))
 			return cbq_fail(err, CBQ_ERR_INTERNAL, "", "out of memory");
 	}
+	if (h->iam) {
+		const char *value;
+		char *line;
+
+		rc = cli_iam_authorization(h->iam, &value, err);
+		if (rc != CBQ_OK) {
+			curl_slist_free_all(headers);
+			return rc;
+		}
+		line = malloc(strlen(value) + 16);
+		if (line)
+			snprintf(line, strlen(value) + 16, "Authorization: %s", value);
+		if (!line || !add_header(&headers, line)) {
+			free(line);
+			return cbq_fail(err, CBQ_ERR_INTERNAL, "", "out of memory");
+		}
+		free(line);
+	}
 
 	h->errbuf[0] = '\0';
 	curl_easy_setopt(c, CURLOPT_URL, url);
@@ -236,6 +262,11 @@ enum cbq_err cli_http_request(struct cli_http *h, const char *method, const char
 
 	memset(out, 0, sizeof(*out));
 	out->status = status;
+	/* curl reports 0 for no Retry-After (and for a date in the past) */
+	curl_off_t retry_after = 0;
+	if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after) != CURLE_OK)
+		retry_after = 0;
+	out->retry_after_s = retry_after <= 0 ? -1 : retry_after > 86400 ? 86400 : (long)retry_after;
 	media_type(ct, out->content_type, sizeof(out->content_type));
 	out->body = sink.data;
 	out->len = sink.len;

@@ -26,6 +26,7 @@ struct cli_http_reply {
 	char content_type[128]; /* lower-cased, parameters dropped; "" if none */
 	uint8_t *body;          /* malloc'd, owned by the reply */
 	size_t len;
+	long retry_after_s;     /* Retry-After in seconds; -1 when absent */
 };
 
 void cli_http_reply_free(struct cli_http_reply *r);

@@ -38,5 +38,10 @@ void api_jobs_get(struct api_call *call);
 void api_jobs_cancel(struct api_call *call);
 void api_blocks_list(struct api_call *call);
 void api_whoami(struct api_call *call);
+void api_metrics(struct api_call *call); /* metrics.c: Prometheus text */
+
+/* A reply with any body (Prometheus text and the like). */
+void api_reply_body(struct api_call *call, int status, const char *content_type,
+		    const char *body, size_t len);
 
 #endif

@@ -183,6 +183,8 @@ void api_job_to_pb(const struct job *job, const struct job_event *events, size_t
 	pb->updated_at_ms = job->updated_at;
 	pb->submitted_by = str(job->submitted_by);
 	pb->idempotency_key = str(job->idempotency_key);
+	pb->queue_position = job->queue_position;
+	pb->queue_length = job->queue_length;
 	pb->n_events = n_events;
 	if (n_events) {
 		Cbq__V1__JobEvent *ev = cbq_arena_alloc(mem, n_events, sizeof(*ev));

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/queue.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -21,24 +22,48 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "api/call.h"
 #include "api/codec.h"
+#include "api/ratelimit.h"
+#include "auth/iamtoken.h"
+#include "auth/iamverify.h"
+#include "core/alloc.h"
 #include "core/job.h"
 #include "engine.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct api_server {
 	struct event_base *base;
 	struct evhttp *http;
 	struct evhttp_bound_socket *listener;
-	SSL_CTX *tls;
+	SSL_CTX *tls; /* for new connections; open ones hold their own reference */
 	struct engine *engine;
+	struct api_ratelimit *rate;
+	unsigned rate_per_team, rate_burst;
 	bool dev_auth;
+	struct auth_iam_verifier *iam; /* NULL: IAM identity off */
 	int inflight;
+	/* connections: counted from the bevcb to the SSL's ex_data free */
+	int conn_index; /* SSL ex_data index of a connection's struct conn */
+	int conns, max_conns;
+	bool paused;    /* the listener is off: conns reached max_conns */
+	int request_timeout_s;
+};
+
+/* One accepted connection, owned by its SSL object (ex_data): freed when
+ * evhttp frees the bufferevent, whatever the reason. */
+struct conn {
+	struct api_server *srv;
+	struct bufferevent *bev;
+	struct evbuffer_cb_entry *on_input;
+	struct event *deadline; /* the request (or handshake) must be in by then */
+	bool busy;              /* a request is being handled: no deadline */
 };
 
 struct api_call {
@@ -53,11 +78,123 @@ struct api_call {
 	size_t body_len;
 	const char *method_name;
 	char path[128];
+	bool admin_only; /* an R_OPS route reached from elsewhere than loopback */
 };
+
+/* ---- connections --------------------------------------------------------------
+ *
+ * libevent 2.1 has no connection cap and no request deadline: evhttp's read
+ * timeout starts again with every byte, so a client sending one byte a
+ * second would hold a connection for ever. Each connection gets a struct
+ * conn, made in the bevcb and hung on its SSL object so that OpenSSL frees
+ * it (ex_data) whenever evhttp frees the bufferevent. The count of them
+ * turns the listener off at max_conns: further clients wait in the listen
+ * backlog (their TLS handshake starts when one closes). The deadline runs
+ * from accept (handshake and first request) and from the first byte of
+ * each later request until the request is complete.
+ */
+
+static struct conn *conn_of(const struct api_server *srv, struct evhttp_connection *evcon)
+{
+	struct bufferevent *bev = evcon ? evhttp_connection_get_bufferevent(evcon) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+
+	return ssl ? SSL_get_ex_data(ssl, srv->conn_index) : NULL;
+}
+
+static void conn_arm(struct conn *c)
+{
+	struct timeval tv = { .tv_sec = c->srv->request_timeout_s };
+
+	evtimer_add(c->deadline, &tv);
+}
+
+/* The request is in; handling it takes as long as it takes. */
+static void conn_busy(struct conn *c)
+{
+	if (!c)
+		return;
+	c->busy = true;
+	evtimer_del(c->deadline);
+}
+
+/* Replied: the next request's clock starts with its first byte, which may
+ * be here already (pipelining). */
+static void conn_idle(struct conn *c)
+{
+	if (!c)
+		return;
+	c->busy = false;
+	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+		conn_arm(c);
+}
+
+static void conn_input(struct evbuffer *buf, const struct evbuffer_cb_info *info, void *arg)
+{
+	struct conn *c = arg;
+
+	if (info->n_added > 0 && !c->busy && !evtimer_pending(c->deadline, NULL))
+		conn_arm(c);
+}
+
+static void conn_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	evutil_socket_t sock = bufferevent_getfd(c->bev);
+	SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+
+	cbq_log(CBQ_LOG_INFO, "slow_client_closed", "stage=%s request_timeout_s=%d",
+		ssl && SSL_is_init_finished(ssl) ? "request" : "tls_handshake",
+		c->srv->request_timeout_s);
+	/* evhttp reads end-of-file next and frees the connection itself;
+	 * freeing it from here could pull it from under one of its callbacks */
+	if (sock >= 0)
+		shutdown(sock, SHUT_RDWR);
+}
+
+/* The listener on or off (a drained server has none). */
+static void conn_pause(struct api_server *srv, bool pause)
+{
+	struct evconnlistener *l =
+		srv->listener ? evhttp_bound_socket_get_listener(srv->listener) : NULL;
+
+	if (pause == srv->paused)
+		return;
+	srv->paused = pause;
+	if (l && pause)
+		evconnlistener_disable(l);
+	else if (l)
+		evconnlistener_enable(l);
+	/* once per episode */
+	cbq_log(pause ? CBQ_LOG_WARN : CBQ_LOG_INFO,
+		pause ? "connection_cap_reached" : "connection_cap_cleared",
+		"connections=%d max_connections=%d", srv->conns, srv->max_conns);
+}
+
+/* OpenSSL's ex_data free callback: the SSL object, and so the connection, is gone. */
+static void conn_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+		      void *argp)
+{
+	struct conn *c = ptr;
+	struct api_server *srv;
+
+	if (!c)
+		return;
+	srv = c->srv;
+	/* the bufferevent frees its buffers right after its SSL */
+	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->on_input);
+	event_free(c->deadline);
+	free(c);
+	srv->conns--;
+	if (srv->paused && srv->conns < srv->max_conns)
+		conn_pause(srv, false);
+}
 
 /* ---- routes ---------------------------------------------------------------- */
 
-enum route_kind { R_PUBLIC, R_AUTH };
+/* R_OPS: loopback clients without credentials (a Prometheus beside cbqd),
+ * anyone else only as an authenticated admin: the numbers span every team. */
+enum route_kind { R_PUBLIC, R_AUTH, R_OPS };
 
 struct route {
 	const char *pattern; /* "/v1/jobs/{id}" style, {id} matches one segment */
@@ -88,6 +225,7 @@ static const struct route routes[] = {
 	{ "/v1/whoami", EVHTTP_REQ_GET, api_whoami, R_AUTH },
 	{ "/healthz", EVHTTP_REQ_GET, healthz, R_PUBLIC },
 	{ "/readyz", EVHTTP_REQ_GET, readyz, R_PUBLIC },
+	{ "/metrics", EVHTTP_REQ_GET, api_metrics, R_OPS },
 };
 
 /* Matches path against pattern; {id} takes one segment up to '/' or ':'. */
@@ -198,6 +336,7 @@ static void send_reply(struct api_call *call, int status, const char *ctype, con
 
 	if (req) {
 		evhttp_connection_set_closecb(call->evcon, NULL, NULL);
+		conn_idle(conn_of(call->srv, call->evcon));
 		call->evcon = NULL;
 		buf = evbuffer_new();
 		if (buf && len)
@@ -240,6 +379,12 @@ void api_reply_text(struct api_call *call, int status, const char *text)
 	send_reply(call, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
+void api_reply_body(struct api_call *call, int status, const char *content_type,
+		    const char *body, size_t len)
+{
+	send_reply(call, status, content_type, body, len);
+}
+
 /* ---- authentication ---------------------------------------------------------- */
 
 /* The account a verified client certificate names: its CN, or a SAN, that
@@ -280,13 +425,35 @@ static bool cert_account(X509 *cert, char *account, size_t size)
 	return found;
 }
 
-static enum cbq_err authenticate_transport(struct api_call *call, struct cbq_error *err)
+static void authenticated(void *arg, const struct caller *caller, const struct cbq_error *err);
+
+/* STS answered for the call's IAM token: on to the engine as for mTLS. */
+static void iam_verified(void *arg, const struct auth_iam_identity *id,
+			 const struct cbq_error *err)
+{
+	struct api_call *call = arg;
+	struct caller *c = &call->caller;
+
+	if (err) {
+		api_reply_error(call, err);
+		return;
+	}
+	snprintf(c->account_id, sizeof(c->account_id), "%s", id->account);
+	snprintf(c->principal, sizeof(c->principal), "%s", id->arn);
+	c->auth_method = "iam";
+	engine_authenticate(call->srv->engine, c, authenticated, call);
+}
+
+/* Who is calling, strongest first: a client certificate, an IAM token
+ * (*pending: iam_verified carries on later), the dev header. */
+static enum cbq_err authenticate_transport(struct api_call *call, bool *pending,
+					   struct cbq_error *err)
 {
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(call->evcon);
 	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
 	X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
 	struct caller *c = &call->caller;
-	const char *dev;
+	const char *dev, *token;
 
 	if (cert) {
 		char subject[200];
@@ -302,6 +469,18 @@ static enum cbq_err authenticate_transport(struct api_call *call, struct cbq_err
 		c->auth_method = "mtls";
 		return CBQ_OK;
 	}
+	if (auth_iam_header_token(evhttp_find_header(evhttp_request_get_input_headers(call->req),
+						     "Authorization"),
+				  &token)) {
+		if (!call->srv->iam)
+			return cbq_fail(err, CBQ_ERR_UNAUTHENTICATED, "Authorization",
+					"IAM identity is not enabled on this cbqd (iam_server_id "
+					"unset): use a client certificate (--cert)");
+		*pending = true;
+		auth_iam_verify(call->srv->iam, token, strlen(token), cbq_clock_real_ms(),
+				iam_verified, call);
+		return CBQ_OK;
+	}
 	dev = evhttp_find_header(evhttp_request_get_input_headers(call->req), "X-Cbq-Account");
 	if (dev && call->srv->dev_auth) {
 		if (!cbq_is_account_id(dev))
@@ -313,8 +492,45 @@ static enum cbq_err authenticate_transport(struct api_call *call, struct cbq_err
 		return CBQ_OK;
 	}
 	return cbq_fail(err, CBQ_ERR_UNAUTHENTICATED, NULL,
-			"no credentials: present a client certificate naming your account%s",
+			"no credentials: %spresent a client certificate naming your account%s",
+			call->srv->iam ? "run cbq with your AWS credentials (IAM identity), " : "",
 			call->srv->dev_auth ? " or send X-Cbq-Account" : "");
+}
+
+/* Per-team rate: true when the call may go on; otherwise it was answered
+ * 429 with Retry-After. */
+static bool rate_ok(struct api_call *call)
+{
+	struct api_server *srv = call->srv;
+	struct cbq_error err = { 0 };
+	Cbq__V1__Error pb;
+	int retry_after = 1;
+	char value[16];
+
+	switch (api_ratelimit_take(srv->rate, call->caller.team, cbq_clock_real_ms(),
+				   &retry_after)) {
+	case API_RATE_ALLOW:
+		return true;
+	case API_RATE_BAD_KEY:
+		cbq_fail(&err, CBQ_ERR_INTERNAL, NULL, "cannot rate-limit team \"%.80s\"",
+			 call->caller.team);
+		api_reply_error(call, &err);
+		return false;
+	case API_RATE_LIMITED:
+		break;
+	}
+	cbq_fail(&err, CBQ_ERR_INVALID, NULL,
+		 "team %s is over its rate limit of %u requests/s (burst %u); retry after %d s",
+		 call->caller.team, srv->rate_per_team, srv->rate_burst, retry_after);
+	api_error_to_pb(&err, &pb);
+	pb.code = CBQ__V1__ERROR_CODE__ERROR_CODE_RATE_LIMITED;
+	if (call->req) {
+		snprintf(value, sizeof(value), "%d", retry_after);
+		evhttp_add_header(evhttp_request_get_output_headers(call->req), "Retry-After",
+				  value);
+	}
+	api_reply_pb(call, 429, &pb.base);
+	return false;
 }
 
 static void authenticated(void *arg, const struct caller *caller, const struct cbq_error *err)
@@ -326,10 +542,31 @@ static void authenticated(void *arg, const struct caller *caller, const struct c
 		return;
 	}
 	call->caller = *caller;
+	if (call->admin_only && !caller->admin) {
+		struct cbq_error e = { 0 };
+		cbq_fail(&e, CBQ_ERR_FORBIDDEN, NULL,
+			 "%s is served to loopback clients and to admins only; scrape it from the "
+			 "cbqd host or as a principal listed in admins",
+			 call->path);
+		api_reply_error(call, &e);
+		return;
+	}
+	if (!rate_ok(call))
+		return;
 	call->handler(call);
 }
 
 /* ---- dispatch ---------------------------------------------------------------- */
+
+static bool peer_is_loopback(struct evhttp_connection *evcon)
+{
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+
+	evhttp_connection_get_peer(evcon, &addr, &port);
+	return addr && (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
+			strncmp(addr, "::ffff:127.", 11) == 0);
+}
 
 static void on_request(struct evhttp_request *req, void *arg)
 {
@@ -355,6 +592,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 	TAILQ_INIT(&call->query);
 	snprintf(call->path, sizeof(call->path), "%s", path ? path : "?");
 	evhttp_connection_set_closecb(call->evcon, call_gone, call);
+	conn_busy(conn_of(srv, call->evcon));
 
 	if (!path) {
 		cbq_fail(&err, CBQ_ERR_INVALID, NULL, "malformed request URI");
@@ -404,31 +642,48 @@ static void on_request(struct evhttp_request *req, void *arg)
 		evbuffer_remove(in, call->body, call->body_len);
 	}
 	call->handler = match->handler;
-	if (match->kind == R_PUBLIC) {
+	if (match->kind == R_PUBLIC || (match->kind == R_OPS && peer_is_loopback(call->evcon))) {
 		call->handler(call);
 		return;
 	}
-	if (authenticate_transport(call, &err)) {
+	call->admin_only = match->kind == R_OPS;
+	bool pending = false;
+	if (authenticate_transport(call, &pending, &err)) {
 		api_reply_error(call, &err);
 		return;
 	}
-	engine_authenticate(srv->engine, &call->caller, authenticated, call);
+	if (!pending)
+		engine_authenticate(srv->engine, &call->caller, authenticated, call);
 }
 
 /* ---- TLS and listening ----------------------------------------------------------- */
 
+/* evhttp's bevcb, once per accepted connection. Returning NULL would make
+ * evhttp fall back to a plain-text socket, so running out of memory here
+ * aborts like any small allocation. */
 static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
 {
 	struct api_server *srv = arg;
+	struct conn *c = cbq_xcalloc(1, sizeof(*c));
 	SSL *ssl = SSL_new(srv->tls);
 	struct bufferevent *bev;
 
-	if (!ssl)
-		return NULL;
+	if (!ssl || SSL_set_ex_data(ssl, srv->conn_index, c) != 1)
+		abort();
+	c->srv = srv;
+	c->deadline = evtimer_new(base, conn_deadline, c);
 	bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
 					     BEV_OPT_CLOSE_ON_FREE);
-	if (bev)
-		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (!c->deadline || !bev)
+		abort();
+	c->bev = bev;
+	c->on_input = evbuffer_add_cb(bufferevent_get_input(bev), conn_input, c);
+	if (!c->on_input)
+		abort();
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	conn_arm(c);
+	if (++srv->conns >= srv->max_conns)
+		conn_pause(srv, true);
 	return bev;
 }
 
@@ -443,8 +698,10 @@ static enum cbq_err tls_error(struct cbq_error *err, const char *field, const ch
 
 static SSL_CTX *tls_context(const struct api_config *cfg, struct cbq_error *err)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *ctx;
 
+	ERR_clear_error(); /* so that tls_error reports this load's failure */
+	ctx = SSL_CTX_new(TLS_server_method());
 	if (!ctx) {
 		cbq_fail(err, CBQ_ERR_INTERNAL, NULL, "cannot create a TLS context");
 		return NULL;
@@ -540,6 +797,13 @@ struct api_server *api_server_start(struct event_base *base, const struct api_co
 	srv->base = base;
 	srv->engine = engine;
 	srv->dev_auth = cfg->insecure_dev_auth;
+	srv->iam = cfg->iam;
+	srv->conn_index = -1;
+	srv->max_conns = cfg->max_connections > 0 ? cfg->max_connections : 1;
+	srv->request_timeout_s = cfg->request_timeout_s > 0 ? cfg->request_timeout_s : 1;
+	srv->rate_per_team = cfg->rate_per_team;
+	srv->rate_burst = cfg->rate_burst_per_team ? cfg->rate_burst_per_team : 1;
+	srv->rate = api_ratelimit_new(srv->rate_per_team, srv->rate_burst);
 	if (split_listen(cfg->listen, host, sizeof(host), &port, err))
 		goto fail;
 	if (cfg->insecure_dev_auth && !host_is_loopback(host)) {
@@ -557,6 +821,12 @@ struct api_server *api_server_start(struct event_base *base, const struct api_co
 	srv->tls = tls_context(cfg, err);
 	if (!srv->tls)
 		goto fail;
+	/* per server, not per process: freed with it */
+	srv->conn_index = SSL_get_ex_new_index(0, NULL, NULL, NULL, conn_free);
+	if (srv->conn_index < 0) {
+		cbq_fail(err, CBQ_ERR_INTERNAL, NULL, "cannot register TLS connection data");
+		goto fail;
+	}
 	srv->http = evhttp_new(base);
 	if (!srv->http) {
 		cbq_fail(err, CBQ_ERR_INTERNAL, NULL, "cannot create the HTTP server");
@@ -569,7 +839,8 @@ struct api_server *api_server_start(struct event_base *base, const struct api_co
 	 * sees the 413 instead of a reset connection */
 	evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)cfg->max_headers);
-	evhttp_set_timeout(srv->http, cfg->timeout_s);
+	/* read and write inactivity; the request deadline is conn_deadline's */
+	evhttp_set_timeout(srv->http, cfg->idle_timeout_s);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
 						      EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 						      EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
@@ -583,6 +854,24 @@ struct api_server *api_server_start(struct event_base *base, const struct api_co
 fail:
 	api_server_free(srv);
 	return NULL;
+}
+
+enum cbq_err api_server_reload_tls(struct api_server *srv, const struct api_config *cfg,
+				   struct cbq_error *err)
+{
+	SSL_CTX *fresh = tls_context(cfg, err);
+
+	if (!fresh)
+		return err->code;
+	/* connections open now hold a reference to the old context */
+	SSL_CTX_free(srv->tls);
+	srv->tls = fresh;
+	return CBQ_OK;
+}
+
+int api_server_connections(const struct api_server *srv)
+{
+	return srv->conns;
 }
 
 void api_server_drain(struct api_server *srv)
@@ -602,8 +891,14 @@ void api_server_free(struct api_server *srv)
 {
 	if (!srv)
 		return;
+	/* evhttp_free frees the listener before the connections, whose
+	 * conn_free must not turn it back on */
+	srv->listener = NULL;
 	if (srv->http)
 		evhttp_free(srv->http);
+	if (srv->conn_index >= 0)
+		CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL, srv->conn_index);
 	SSL_CTX_free(srv->tls);
+	api_ratelimit_free(srv->rate);
 	free(srv);
 }

@@ -44,6 +44,8 @@ struct aws_client {
 	struct aws_call *calls; /* every call in flight, AssumeRoles included */
 	size_t n_calls;
 	struct assume *assumes;
+	aws_call_observer observe; /* or NULL */
+	void *observe_arg;
 };
 
 /* The credential provider's AssumeRole: whom to tell. */
@@ -71,6 +73,7 @@ struct aws_call {
 	size_t body_len;
 	aws_call_fn done;
 	void *arg;
+	cbq_ms started; /* real ms, for the observer */
 	/* where it is: at most one of these is live */
 	struct event *timer;
 	struct aws_http_call *http;
@@ -147,6 +150,21 @@ static void call_free(struct aws_call *call)
 
 static void deliver(struct aws_call *call, const struct aws_call_result *r)
 {
+	struct aws_client *c = call->c;
+
+	if (c->observe) {
+		/* the call's name without what follows it ("ec2:RunInstances for job 7") */
+		char name[64];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(call->what, " "), call->what);
+		struct aws_call_seen seen = {
+			.what = name,
+			.seconds = (double)(cbq_clock_real_ms() - call->started) / 1000,
+			.error_code = r->code == CBQ_OK ? NULL
+				      : r->reply && r->reply->code[0] ? r->reply->code
+				      : r->reply ? "unknown" : "transport",
+		};
+		c->observe(c->observe_arg, &seen);
+	}
 	call->done(r, call->arg);
 	call_free(call);
 }
@@ -611,6 +629,12 @@ static void on_http_done(const struct aws_http_reply *hr, void *arg)
 
 /* ---- public -------------------------------------------------------------- */
 
+void aws_client_set_observer(struct aws_client *c, aws_call_observer fn, void *arg)
+{
+	c->observe = fn;
+	c->observe_arg = arg;
+}
+
 struct aws_client *aws_client_new(struct event_base *base, struct aws_http *http,
 				  const struct aws_client_settings *s, struct cbq_error *err)
 {
@@ -689,6 +713,7 @@ struct aws_call *aws_call_start(struct aws_client *c, const struct aws_call_req 
 	call->body_len = req->body_len;
 	call->done = done;
 	call->arg = arg;
+	call->started = cbq_clock_real_ms();
 	call->timer = evtimer_new(c->base, on_kick, call);
 	if (!call->timer)
 		abort();

@@ -85,6 +85,19 @@ struct aws_call_result {
 
 typedef void (*aws_call_fn)(const struct aws_call_result *r, void *arg);
 
+/* Every call as it ends, for metrics: what (the call's name, "ec2:RunInstances",
+ * without the rest of aws_call_req.what), real
+ * seconds from start to answer (retries and re-assumes included), and AWS's
+ * error code ("transport" when nothing came back; NULL on success). Valid
+ * during the callback; it must not start or cancel calls. */
+struct aws_call_seen {
+	const char *what;
+	double seconds;
+	const char *error_code;
+};
+typedef void (*aws_call_observer)(void *arg, const struct aws_call_seen *seen);
+void aws_client_set_observer(struct aws_client *c, aws_call_observer fn, void *arg);
+
 /* Starts a call. done runs exactly once, later, from the loop (never
  * inside this function), unless the call is cancelled. */
 struct aws_call *aws_call_start(struct aws_client *c, const struct aws_call_req *req,

@@ -4,6 +4,7 @@
  * send, log, read the clock or keep state; temporaries live in one arena.
  */
 #include "aws/sigv4.h"
+#include "core/duration.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -371,17 +372,6 @@ static int param_cmp(const void *pa, const void *pb)
 	return c ? c : strcmp(a->value, b->value);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Decodes %XX in s[0..len) and re-encodes it canonically; NULL if malformed. */
 static const char *recode(struct cbq_arena *a, const char *s, size_t len)
 {
@@ -393,9 +383,9 @@ static const char *recode(struct cbq_arena *a, const char *s, size_t len)
 			dec[o++] = s[i];
 			continue;
 		}
-		if (i + 2 >= len || hexval(s[i + 1]) < 0 || hexval(s[i + 2]) < 0)
+		if (i + 2 >= len || cbq_hexval(s[i + 1]) < 0 || cbq_hexval(s[i + 2]) < 0)
 			return NULL;
-		int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+		int hi = cbq_hexval(s[i + 1]), lo = cbq_hexval(s[i + 2]);
 		dec[o++] = (char)(hi << 4 | lo);
 		i += 2;
 	}

@@ -3,6 +3,7 @@
  * xml.h. Not a general XML layer: only what query-protocol replies need.
  */
 #include "aws/xml.h"
+#include "core/duration.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -198,17 +199,6 @@ enum cbq_err aws_xml_bool(const xmlNode *parent, const char *name, bool *out, st
 	return CBQ_OK;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* n decimal digits at *s into *v; advances *s. */
 static bool digits(const char **s, int n, int *v)
 {
@@ -260,7 +250,7 @@ bool aws_parse_time(const char *s, int64_t *out)
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (mo == 2 && d == 29 && !leap)
 		return false;
-	*out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
+	*out = cbq_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
 	       sign * (oh * 3600 + om * 60);
 	return true;
 }

@@ -42,4 +42,11 @@ enum { CBQ_UTC_BUF = 32 };
  * 1970 floor correctly). Returns buf. */
 const char *cbq_utc_format(int64_t t, char *buf, size_t size);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12), for
+ * turning a parsed UTC time into seconds without timegm or a time zone. */
+int64_t cbq_days_from_civil(int64_t y, int64_t m, int64_t d);
+
+/* The value of one hex digit (either case), or -1. */
+int cbq_hexval(char c);
+
 #endif

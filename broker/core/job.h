@@ -110,6 +110,9 @@ struct job {
 	cbq_ms submitted_at, started_at, ended_at, updated_at;
 	const char *submitted_by;
 	const char *idempotency_key;
+	/* queued jobs: 1-based rank by expected start (eta, then id; no eta
+	 * last) among all queued jobs, and how many are queued; 0 otherwise */
+	int32_t queue_position, queue_length;
 };
 
 struct job_event {

@@ -1,5 +1,6 @@
 /* The control loops' statements; see fleet.h. */
 #include "db/fleet.h"
+#include "core/duration.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -113,11 +114,6 @@ void db_job_launched(struct db *db, int64_t job_id, int32_t attempt, const char 
 
 /* ---- the outbox ----------------------------------------------------------- */
 
-static int hexval(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static void read_tags(struct cbq_arena *a, const char *text, struct db_launch *l)
 {
 	json_t *doc = json_loads(text, 0, NULL), *t;
@@ -171,7 +167,7 @@ static void on_outbox(void *arg, const struct db_result *res, const struct db_er
 		l->security_group_ids =
 			cbq_arena_split(&a, db_get(res, r, 13), ',', &l->n_security_group_ids);
 		for (size_t k = 0; k < hl; k++)
-			ud[k] = (uint8_t)(hexval(hex[2 * k]) << 4 | hexval(hex[2 * k + 1]));
+			ud[k] = (uint8_t)(cbq_hexval(hex[2 * k]) << 4 | cbq_hexval(hex[2 * k + 1]));
 		l->user_data = ud;
 		l->user_data_len = hl;
 		read_tags(&a, db_get(res, r, 15), l);

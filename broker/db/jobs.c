@@ -5,6 +5,7 @@
  * the callback returns.
  */
 #include "db/jobs.h"
+#include "core/duration.h"
 
 #include "core/alloc.h"
 
@@ -82,15 +83,6 @@ static const char *const *json_strings(struct scratch *s, const char *text, size
 	return out;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The job columns, in the order decode_job reads them, for a row alias j;
  * user_data is the SQL that yields the user data in hex. */
 #define JOB_COLS_WITH(user_data)                                                                  \
@@ -140,7 +132,7 @@ static void decode_job(struct scratch *s, const struct db_result *r, int row, in
 	if (hexlen >= 2) {
 		uint8_t *ud = scratch_alloc(s, hexlen / 2, 1);
 		for (i = 0; i < hexlen / 2; i++)
-			ud[i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+			ud[i] = (uint8_t)(cbq_hexval(hex[2 * i]) << 4 | cbq_hexval(hex[2 * i + 1]));
 		job->spec.launch.user_data = ud;
 		job->spec.launch.user_data_len = hexlen / 2;
 	}
@@ -375,11 +367,31 @@ static void get_done(void *arg, const struct db_result *r, const struct db_error
 			n_ev++;
 		}
 	}
+	job.queue_position = (int32_t)get_i64(r, 0, JOB_NCOLS + 1);
+	job.queue_length = (int32_t)get_i64(r, 0, JOB_NCOLS + 2);
 	jc->done(jc->arg, &job, ev, n_ev, NULL);
 out:
 	scratch_free(&s);
 	free(jc);
 }
+
+/*
+ * A queued job's place in the queue: 1 + the queued jobs expected to start
+ * before it (an earlier eta, or the same eta and a smaller id; jobs without
+ * an eta come after all with one, by id), and how many are queued, for row
+ * alias j; 0 and 0 for jobs in other states. Each count walks the partial
+ * index jobs_queue_order (0007) up to the job: the order of that index is
+ * this order (NULLs last), so the list query's row_number() agrees.
+ */
+#define QUEUE_POSITION_COLS                                                                       \
+	"CASE WHEN j.state = 'queued' THEN 1"                                                      \
+	" + (SELECT count(*) FROM jobs q WHERE q.state = 'queued' AND q.eta IS NOT NULL"          \
+	"    AND (q.eta, q.id) < (coalesce(j.eta, 'infinity'), j.id))"                              \
+	" + (SELECT count(*) FROM jobs q WHERE q.state = 'queued' AND q.eta IS NULL"              \
+	"    AND j.eta IS NULL AND q.id < j.id)"                                                   \
+	" ELSE 0 END, "                                                                            \
+	"CASE WHEN j.state = 'queued' THEN (SELECT count(*) FROM jobs q WHERE q.state = 'queued')" \
+	" ELSE 0 END"
 
 void db_job_get(struct db *db, int64_t id, const char *team, db_job_fn *done, void *arg)
 {
@@ -393,7 +405,7 @@ void db_job_get(struct db *db, int64_t id, const char *team, db_job_fn *done, vo
 	db_query(db,
 		 "SELECT " JOB_COLS ", (SELECT json_agg(json_build_array(cbq_ms(e.at), e.from_state,"
 		 " e.to_state, e.actor, e.reason) ORDER BY e.id) FROM job_events e"
-		 " WHERE e.job_id = j.id)::text"
+		 " WHERE e.job_id = j.id)::text, " QUEUE_POSITION_COLS
 		 " FROM jobs j WHERE j.id = $1 AND ($2::text IS NULL OR j.team = $2)",
 		 2, params, NULL, get_done, jc);
 }
@@ -475,8 +487,11 @@ static void list_done(void *arg, const struct db_result *r, const struct db_erro
 
 	if (!err) {
 		jobs = scratch_alloc(&s, (size_t)n, sizeof(*jobs));
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
 			decode_job(&s, r, i, 0, &jobs[i]);
+			jobs[i].queue_position = (int32_t)get_i64(r, i, JOB_NCOLS);
+			jobs[i].queue_length = (int32_t)get_i64(r, i, JOB_NCOLS + 1);
+		}
 	}
 	lc->done(lc->arg, jobs, (size_t)n, err);
 	scratch_free(&s);
@@ -493,13 +508,25 @@ void db_job_list(struct db *db, const struct db_job_filter *f, db_jobs_fn *done,
 	snprintf(limit, sizeof(limit), "%d", f->limit + 1);
 	lc->done = done;
 	lc->arg = arg;
+	/* queue positions as in QUEUE_POSITION_COLS, ranked once for the page
+	 * (one pass over jobs_queue_order) and only when it holds a queued job */
 	db_query(db,
-		 "SELECT " JOB_COLS_NO_USER_DATA " FROM jobs j"
+		 "WITH page AS ("
+		 " SELECT * FROM jobs j"
 		 " WHERE ($1::text IS NULL OR j.team = $1)"
 		 " AND ($2::text IS NULL OR j.state = $2)"
 		 " AND ($3::text IS NULL OR j.kind = $3)"
 		 " AND ($4::bigint = 0 OR j.id < $4)"
-		 " ORDER BY j.id DESC LIMIT $5",
+		 " ORDER BY j.id DESC LIMIT $5"
+		 "), qp AS ("
+		 " SELECT q.id, row_number() OVER (ORDER BY q.eta NULLS LAST, q.id) AS pos,"
+		 "  count(*) OVER () AS n"
+		 " FROM jobs q WHERE q.state = 'queued'"
+		 "  AND EXISTS (SELECT 1 FROM page p WHERE p.state = 'queued')"
+		 ")"
+		 " SELECT " JOB_COLS_NO_USER_DATA ", coalesce(qp.pos, 0), coalesce(qp.n, 0)"
+		 " FROM page j LEFT JOIN qp ON qp.id = j.id"
+		 " ORDER BY j.id DESC",
 		 5, params, NULL, list_done, lc);
 }
 

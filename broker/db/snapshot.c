@@ -161,7 +161,8 @@ static const char *const *names_finish(struct names *ns, struct cbq_arena *a, si
 {
 	const char **out = cbq_arena_alloc(a, ns->n ? ns->n : 1, sizeof(*out));
 
-	memcpy(out, ns->list, ns->n * sizeof(*out));
+	if (ns->n)
+		memcpy(out, ns->list, ns->n * sizeof(*out));
 	*n = ns->n;
 	free(ns->list);
 	free(ns->slots);

@@ -88,6 +88,8 @@ static const struct sim_session *issue(struct sim_world *w, const struct sim_ide
 	/* Real tokens are long opaque base64; the length is not fixed. */
 	memcpy(s->token, "IQoJb3JpZ2luX2Vj", 16);
 	sim_rng_chars(&w->rng, SIM_SECRET_CHARS, SIM_TOKEN_LEN - 16, s->token + 16);
+	if (w->secrets_out)
+		fprintf(w->secrets_out, "%s\n%s\n", s->secret, s->token);
 	s->who = *who;
 	s->who.session = true;
 	s->issued = now;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "scenario.h"
 #include "server.h"
@@ -141,6 +142,14 @@ int main(int argc, char **argv)
 	if (sim_world_new(sc, &w, &err)) {
 		fprintf(stderr, "cbq-awssim: %s\n", err.msg);
 		return 1;
+	}
+	if (getenv("CBQ_AWSSIM_SECRETS_DIR")) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/awssim-%d.txt", getenv("CBQ_AWSSIM_SECRETS_DIR"),
+			 (int)getpid());
+		w->secrets_out = fopen(path, "a");
+		if (w->secrets_out)
+			setvbuf(w->secrets_out, NULL, _IOLBF, 0);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	base = event_base_new();

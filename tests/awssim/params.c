@@ -1,21 +1,11 @@
 /* Form decoding with limits; see params.h. */
 #include "params.h"
+#include "core/duration.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decodes s[0..len) into a new string; NULL on a bad escape, a NUL byte or
  * out of memory. */
@@ -33,7 +23,7 @@ static char *decode(const char *s, size_t len)
 		} else if (c == '%') {
 			if (i + 2 >= len)
 				goto bad;
-			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+			int hi = cbq_hexval(s[i + 1]), lo = cbq_hexval(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				goto bad;
 			c = (char)(hi * 16 + lo);

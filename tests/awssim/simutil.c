@@ -3,6 +3,7 @@
  * simutil.h. Pure: no clock, no I/O.
  */
 #include "simutil.h"
+#include "core/duration.h"
 
 #include <ctype.h>
 #include <inttypes.h>
@@ -13,18 +14,6 @@
 
 const char SIM_UPPER_ALNUM[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const char SIM_SECRET_CHARS[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil), so parsing needs no timegm and no time zone. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
 
 static bool digits(const char *s, size_t n, int *out)
 {
@@ -76,7 +65,7 @@ bool sim_time_parse(const char *s, cbq_ms *out)
 		return false;
 	if (!valid_date(y, mo, d, h, mi, sec))
 		return false;
-	int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+	int64_t days = cbq_days_from_civil(y, mo, d);
 	*out = ((days * 86400) + h * 3600 + mi * 60 + sec) * 1000 + ms;
 	return true;
 }
@@ -91,7 +80,7 @@ bool sim_time_parse_amz(const char *s, cbq_ms *out)
 		return false;
 	if (!valid_date(y, mo, d, h, mi, sec))
 		return false;
-	*out = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400) + h * 3600 + mi * 60 +
+	*out = ((cbq_days_from_civil(y, mo, d) * 86400) + h * 3600 + mi * 60 +
 		sec) *
 	       1000;
 	return true;

@@ -48,6 +48,8 @@ void sim_world_free(struct sim_world *w)
 	free(w->resv);
 	free(w->sessions);
 	free(w->outside_done);
+	if (w->secrets_out)
+		fclose(w->secrets_out);
 	sim_scenario_free(w->sc);
 	free(w);
 }

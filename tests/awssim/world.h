@@ -10,6 +10,7 @@
 #define CBQ_AWSSIM_WORLD_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -110,6 +111,10 @@ struct sim_world {
 		char text[160];
 	} events[SIM_MAX_EVENTS];
 	size_t n_events, next_event;
+	/* Every secret the sim hands out (session secrets and tokens), one per
+	 * line, when CBQ_AWSSIM_SECRETS_DIR is set: tests/secrets-grep looks for
+	 * them in what cbq wrote. NULL otherwise. */
+	FILE *secrets_out;
 };
 
 /* Takes ownership of sc (also on failure). */

@@ -2,13 +2,17 @@
 #include "awscall.h"
 
 #include <criterion/criterion.h>
+#include <curl/curl.h>
 #include <event2/event.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aws/creds.h"
 #include "aws/http.h"
+#include "aws/sigv4.h"
 
 struct env_table {
 	const char *const *entries;
@@ -140,4 +144,97 @@ void t_outcome_free(struct t_outcome *o)
 {
 	free(o->body);
 	o->body = NULL;
+}
+
+/* ---- calls from outside cbq ------------------------------------------------------ */
+
+struct sink {
+	char buf[65536];
+	size_t n;
+};
+
+static size_t collect(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *s = arg;
+	size_t add = size * n;
+
+	if (add > sizeof(s->buf) - 1 - s->n)
+		add = sizeof(s->buf) - 1 - s->n;
+	memcpy(s->buf + s->n, p, add);
+	s->n += add;
+	s->buf[s->n] = '\0';
+	return size * n;
+}
+
+const char *t_signed_post(const char *host, const char *service,
+			  const struct aws_credentials *cred, const char *account, const char *body,
+			  long *status)
+{
+	static struct sink s;
+	static const char ctype[] = "application/x-www-form-urlencoded; charset=utf-8";
+	struct aws_header hdr = { "Content-Type", ctype };
+	char url[96], h_host[96], h_date[64], h_auth[1600], h_acct[64], h_tok[8300], h_ct[96];
+	struct aws_signed sig;
+	struct cbq_error err = { 0 };
+	struct curl_slist *hl = NULL;
+	CURL *e;
+
+	snprintf(url, sizeof(url), "http://%s/", host);
+	struct aws_request req = { .method = "POST",
+				   .host = host,
+				   .path = "/",
+				   .headers = &hdr,
+				   .n_headers = 1,
+				   .body = (const uint8_t *)body,
+				   .body_len = strlen(body),
+				   .region = "us-east-1",
+				   .service = service };
+	cr_assert_eq(aws_sigv4_sign(&req, cred, time(NULL), &sig, NULL, &err), CBQ_OK, "%s",
+		     err.msg);
+	snprintf(h_host, sizeof(h_host), "Host: %s", host);
+	snprintf(h_ct, sizeof(h_ct), "Content-Type: %s", ctype);
+	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", sig.amz_date);
+	snprintf(h_auth, sizeof(h_auth), "Authorization: %s", sig.authorization);
+	hl = curl_slist_append(hl, h_host);
+	hl = curl_slist_append(hl, h_ct);
+	hl = curl_slist_append(hl, h_date);
+	hl = curl_slist_append(hl, h_auth);
+	if (sig.security_token) {
+		snprintf(h_tok, sizeof(h_tok), "X-Amz-Security-Token: %s", sig.security_token);
+		hl = curl_slist_append(hl, h_tok);
+	}
+	if (account) {
+		snprintf(h_acct, sizeof(h_acct), "x-moto-account-id: %s", account);
+		hl = curl_slist_append(hl, h_acct);
+	}
+	e = curl_easy_init();
+	s.n = 0;
+	s.buf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &s);
+	cr_assert_eq(curl_easy_perform(e), CURLE_OK, "call to the AWS peer at %s failed", host);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_cleanup(e);
+	curl_slist_free_all(hl);
+	return s.buf;
+}
+
+void t_xml_element(const char *xml, const char *name, char *out, size_t size)
+{
+	char open[64], close[64];
+	const char *a, *b;
+
+	snprintf(open, sizeof(open), "<%s>", name);
+	snprintf(close, sizeof(close), "</%s>", name);
+	a = strstr(xml, open);
+	cr_assert(a, "no <%s> in %.300s", name, xml);
+	a += strlen(open);
+	b = strstr(a, close);
+	cr_assert(b && (size_t)(b - a) < size, "no </%s> or too long in %.300s", name, xml);
+	memcpy(out, a, (size_t)(b - a));
+	out[b - a] = '\0';
 }

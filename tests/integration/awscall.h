@@ -45,4 +45,14 @@ struct t_outcome t_call(struct t_aws *t, enum aws_service svc, const char *role_
 			const char *external_id, const char *what, const struct aws_form *form);
 void t_outcome_free(struct t_outcome *o);
 
+/* A query-protocol POST of body to http://host/, signed for service with
+ * cred now, as a client outside cbq sends it (moto's x-moto-account-id
+ * added unless account is NULL). Returns the reply body (a static buffer,
+ * valid until the next call) and its status in *status. */
+const char *t_signed_post(const char *host, const char *service,
+			  const struct aws_credentials *cred, const char *account, const char *body,
+			  long *status);
+/* The text of the first <name> in xml into out; fails the test without one. */
+void t_xml_element(const char *xml, const char *name, char *out, size_t size);
+
 #endif

@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 #include <libpq-fe.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -61,6 +62,7 @@ struct cbqd_proc {
 	char *extra[MAX_ARGS]; /* copied extra args, for h_cbqd_restart */
 	int n_extra;
 	char *cert, *key, *ca; /* paths in CBQ_TEST_CERTS */
+	char db[512];	       /* pub.conninfo as cbq_broker: what cbqd serve gets */
 };
 
 /* A database this process created; conninfo is NULL until it is migrated. */
@@ -500,6 +502,19 @@ static void conninfo_add(char *ci, size_t size, const char *key, const char *val
 	ci[o] = '\0';
 }
 
+/* conninfo (key=value form) with user replaced: libpq takes a key's last
+ * value. cbqd serve runs as cbq_broker and `cbqd admin` as cbq_platform, the
+ * roles of migration 0005, so a missing grant fails the tests; setup SQL
+ * keeps the test's own (the migrating, owning) user. */
+static void conninfo_as(char *ci, size_t size, const char *conninfo, const char *user)
+{
+	if (strstr(conninfo, "://"))
+		fail("the harness needs a key=value conninfo, not a URI: %s", conninfo);
+	if ((size_t)snprintf(ci, size, "%s", conninfo) >= size)
+		fail("conninfo longer than %zu bytes: %s", size - 1, conninfo);
+	conninfo_add(ci, size, "user", user);
+}
+
 static void conninfo_for(char *ci, size_t size, const char *dbname)
 {
 	ci[0] = '\0';
@@ -621,10 +636,12 @@ char *h_sql_value(const char *conninfo, const char *sql)
 
 int h_admin(const char *conninfo, char **out, char **err, ...)
 {
-	const char *argv[MAX_ARGS] = { "cbqd", "admin", "--db", conninfo };
+	char platform[600]; /* a harness conninfo (< 512) plus user= */
+	const char *argv[MAX_ARGS] = { "cbqd", "admin", "--db", platform };
 	int n = 4;
 	va_list ap;
 
+	conninfo_as(platform, sizeof(platform), conninfo, "cbq_platform");
 	va_start(ap, err);
 	for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
 		if (n == MAX_ARGS - 1)
@@ -796,7 +813,7 @@ static void launch(struct cbqd_proc *p)
 	argv[n++] = "cbqd";
 	argv[n++] = "serve";
 	argv[n++] = "--db";
-	argv[n++] = p->pub.conninfo;
+	argv[n++] = p->db;
 	argv[n++] = "--listen";
 	argv[n++] = listen;
 	argv[n++] = "--tls-cert";
@@ -857,6 +874,7 @@ static struct cbqd_proc *cbqd_new(const char *conninfo, const char *const *extra
 	if ((size_t)snprintf(p->pub.conninfo, sizeof(p->pub.conninfo), "%s", conninfo) >=
 	    sizeof(p->pub.conninfo))
 		fail("conninfo longer than %zu bytes: %s", sizeof(p->pub.conninfo) - 1, conninfo);
+	conninfo_as(p->db, sizeof(p->db), conninfo, "cbq_broker");
 	for (; extra && *extra; extra++) {
 		if (p->n_extra == MAX_ARGS)
 			fail("more than %d extra cbqd arguments", MAX_ARGS);
@@ -1060,6 +1078,85 @@ void h_proc_check(const struct h_proc *p, const char *what)
 
 /* ---- cleanup --------------------------------------------------------------------- */
 
+/* ---- what the run wrote, kept for tests/secrets-grep ------------------------------- */
+
+/* With CBQ_TEST_WRITTEN set (tests/run sets it), a database is written out
+ * as text before it is dropped: every row of every table, except the user
+ * data jobs legitimately hold. No fail(): this runs at exit too. */
+static void keep_written_db(const struct test_db *db)
+{
+	const char *dir = getenv("CBQ_TEST_WRITTEN");
+	char path[512];
+	PGconn *c;
+	PGresult *tables;
+	FILE *f;
+
+	if (!dir || !*dir || !db->conninfo)
+		return;
+	snprintf(path, sizeof(path), "%s/db-%s.txt", dir, db->name);
+	c = PQconnectdb(db->conninfo);
+	f = fopen(path, "w");
+	if (!f || PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "harness: cannot keep %s: %s", path, PQerrorMessage(c));
+		goto out;
+	}
+	PQsetNoticeProcessor(c, quiet, NULL);
+	tables = PQexec(c, "SELECT format('SELECT %L || '' '' || %s FROM %I t', relname,"
+			   " CASE relname WHEN 'jobs' THEN '(to_jsonb(t) - ''user_data'')::text'"
+			   " ELSE 't::text' END, relname)"
+			   " FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace");
+	for (int t = 0; PQresultStatus(tables) == PGRES_TUPLES_OK && t < PQntuples(tables); t++) {
+		PGresult *rows = PQexec(c, PQgetvalue(tables, t, 0));
+		for (int r = 0; PQresultStatus(rows) == PGRES_TUPLES_OK && r < PQntuples(rows); r++)
+			fprintf(f, "%s\n", PQgetvalue(rows, r, 0));
+		PQclear(rows);
+	}
+	PQclear(tables);
+out:
+	if (f)
+		fclose(f);
+	PQfinish(c);
+}
+
+/* ... and the test's log files (cbqd's, the peers') are moved there. */
+static void keep_written_logs(void)
+{
+	const char *dir = getenv("CBQ_TEST_WRITTEN");
+	const char *base = strrchr(h.dir, '/') ? strrchr(h.dir, '/') + 1 : h.dir;
+	char from[512], to[512];
+	struct dirent *e;
+	DIR *d;
+
+	if (!dir || !*dir || !(d = opendir(h.dir)))
+		return;
+	while ((e = readdir(d))) {
+		struct stat st;
+		if ((size_t)snprintf(from, sizeof(from), "%s/%s", h.dir, e->d_name) >= sizeof(from) ||
+		    lstat(from, &st) == -1 || !S_ISREG(st.st_mode))
+			continue;
+		if ((size_t)snprintf(to, sizeof(to), "%s/%s-%s", dir, base, e->d_name) >= sizeof(to) ||
+		    rename(from, to) == -1)
+			fprintf(stderr, "harness: cannot keep %s: %s\n", from, strerror(errno));
+	}
+	closedir(d);
+}
+
+void h_secret_note(const char *secret)
+{
+	const char *dir = getenv("CBQ_TEST_SECRETS");
+	char path[512];
+	FILE *f;
+
+	if (!dir || !*dir || !secret || !*secret)
+		return;
+	snprintf(path, sizeof(path), "%s/test-%d.txt", dir, (int)getpid());
+	f = fopen(path, "a");
+	if (!f)
+		fail("cannot record a secret in %s: %s", path, strerror(errno));
+	fprintf(f, "%s\n", secret);
+	fclose(f);
+}
+
 void h_cleanup(void)
 {
 	char sql[256];
@@ -1105,6 +1202,7 @@ void h_cleanup(void)
 			PQsetNoticeProcessor(c, quiet, NULL);
 	}
 	for (int i = 0; i < h.n_dbs; i++) {
+		keep_written_db(&h.dbs[i]);
 		if (c && PQstatus(c) == CONNECTION_OK) {
 			/* FORCE terminates the backends still connected to it */
 			PGresult *r;
@@ -1122,6 +1220,7 @@ void h_cleanup(void)
 	PQfinish(c);
 
 	if (h.init) {
+		keep_written_logs();
 		nftw(h.dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 		curl_global_cleanup();
 		h.init = false;

@@ -99,6 +99,13 @@ const char *h_cert(const char *name);
 void h_sql_wait(const char *conninfo, const char *sql, const char *want, int timeout_ms);
 void h_sleep_ms(int ms);
 
+/* User data the tests send with jobs: it must never appear in anything cbq
+ * writes besides jobs.user_data (tests/secrets-grep checks, also base64). */
+#define H_USER_DATA_SECRET "cbq-test-user-data-5d1e7a0c-never-logged"
+/* Records a secret (an access key, secret key or session token a test made)
+ * for tests/secrets-grep, when tests/run set CBQ_TEST_SECRETS. */
+void h_secret_note(const char *secret);
+
 /* Registers the usual fixtures on conninfo: teams alpha (accounts
  * 111111111111, 333333333333) and beta (account 222222222222), each with
  * role arn:aws:iam::<account>:role/cbq-launcher. */

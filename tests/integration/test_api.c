@@ -403,7 +403,8 @@ Test(api, list_filters_and_pages)
 	for (int i = 0; i < 5; i++)
 		free(submit_ok(ALPHA, &s, NULL));
 	s.kind = "inference";
-	l.user_data = (ProtobufCBinaryData){ 5, (uint8_t *)"hello" };
+	l.user_data = (ProtobufCBinaryData){ strlen(H_USER_DATA_SECRET),
+					     (uint8_t *)H_USER_DATA_SECRET };
 	inference = submit_ok(ALPHA, &s, NULL);
 	spec_init(&s, &l, BETA);
 	free(submit_ok(BETA, &s, NULL));
@@ -417,7 +418,7 @@ Test(api, list_filters_and_pages)
 	h_http_reply_free(&r);
 	job = get_job(ALPHA, inference, &status);
 	cr_assert_eq(status, 200);
-	cr_expect_eq(job->spec->launch->user_data.len, 5, "show has it");
+	cr_expect_eq(job->spec->launch->user_data.len, strlen(H_USER_DATA_SECRET), "show has it");
 	cbq__v1__job__free_unpacked(job, NULL);
 	free(inference);
 

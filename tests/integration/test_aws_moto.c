@@ -29,85 +29,19 @@ static char env_url[160], key_env[160], secret_env[160];
 
 /* ---- setting moto up while its auth is off ------------------------------------ */
 
-struct sink {
-	char buf[65536];
-	size_t n;
-};
-
-static size_t collect(char *p, size_t size, size_t n, void *arg)
-{
-	struct sink *s = arg;
-	size_t add = size * n;
-
-	if (add > sizeof(s->buf) - 1 - s->n)
-		add = sizeof(s->buf) - 1 - s->n;
-	memcpy(s->buf + s->n, p, add);
-	s->n += add;
-	s->buf[s->n] = '\0';
-	return size * n;
-}
-
 /* A signed query-protocol POST to moto as account (x-moto-account-id);
  * returns the body in a static buffer and fails the test unless 200. */
 static const char *moto_query(const char *service, const char *account, const char *body)
 {
-	static struct sink s;
-	struct aws_header hdr = { "Content-Type", "application/x-www-form-urlencoded; charset=utf-8" };
 	struct aws_credentials cred = { "AKIAIOSFODNN7EXAMPLE", "setup-secret", NULL };
-	char host[64], url[96], h_host[96], h_date[64], h_auth[1600], h_acct[64];
-	struct aws_signed sig;
-	struct cbq_error err = { 0 };
+	char host[64];
 	long status = 0;
+	const char *reply;
 
 	snprintf(host, sizeof(host), "127.0.0.1:%d", moto->port);
-	snprintf(url, sizeof(url), "http://%s/", host);
-	struct aws_request req = { .method = "POST", .host = host, .path = "/", .headers = &hdr,
-				   .n_headers = 1, .body = (const uint8_t *)body,
-				   .body_len = strlen(body), .region = "us-east-1",
-				   .service = service };
-	cr_assert_eq(aws_sigv4_sign(&req, &cred, time(NULL), &sig, NULL, &err), CBQ_OK, "%s",
-		     err.msg);
-	snprintf(h_host, sizeof(h_host), "Host: %s", host);
-	snprintf(h_date, sizeof(h_date), "X-Amz-Date: %s", sig.amz_date);
-	snprintf(h_auth, sizeof(h_auth), "Authorization: %s", sig.authorization);
-	snprintf(h_acct, sizeof(h_acct), "x-moto-account-id: %s", account);
-	struct curl_slist *hl = NULL;
-	hl = curl_slist_append(hl, h_host);
-	hl = curl_slist_append(hl, "Content-Type: application/x-www-form-urlencoded; charset=utf-8");
-	hl = curl_slist_append(hl, h_date);
-	hl = curl_slist_append(hl, h_auth);
-	hl = curl_slist_append(hl, h_acct);
-	CURL *e = curl_easy_init();
-	s.n = 0;
-	s.buf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &s);
-	cr_assert_eq(curl_easy_perform(e), CURLE_OK, "moto setup call failed");
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(e);
-	curl_slist_free_all(hl);
-	cr_assert_eq(status, 200, "moto setup %s: HTTP %ld: %.400s", body, status, s.buf);
-	return s.buf;
-}
-
-/* The text of the first <name> in xml, copied to out. */
-static void element(const char *xml, const char *name, char *out, size_t size)
-{
-	char open[64], close[64];
-
-	snprintf(open, sizeof(open), "<%s>", name);
-	snprintf(close, sizeof(close), "</%s>", name);
-	const char *a = strstr(xml, open), *b;
-	cr_assert(a, "no <%s> in %.300s", name, xml);
-	a += strlen(open);
-	b = strstr(a, close);
-	cr_assert(b && (size_t)(b - a) < size);
-	memcpy(out, a, (size_t)(b - a));
-	out[b - a] = '\0';
+	reply = t_signed_post(host, service, &cred, account, body, &status);
+	cr_assert_eq(status, 200, "moto setup %s: HTTP %ld: %.400s", body, status, reply);
+	return reply;
 }
 
 #define ALLOW(actions)                                                                        \
@@ -139,8 +73,9 @@ static void setup_moto(void)
 	moto_query("iam", BROKER, "Action=CreateUser&Version=2010-05-08&UserName=cbq-broker");
 	const char *xml = moto_query("iam", BROKER,
 				     "Action=CreateAccessKey&Version=2010-05-08&UserName=cbq-broker");
-	element(xml, "AccessKeyId", key, sizeof(key));
-	element(xml, "SecretAccessKey", secret, sizeof(secret));
+	t_xml_element(xml, "AccessKeyId", key, sizeof(key));
+	t_xml_element(xml, "SecretAccessKey", secret, sizeof(secret));
+	h_secret_note(secret);
 	moto_query("iam", BROKER,
 		   "Action=PutUserPolicy&Version=2010-05-08&UserName=cbq-broker&PolicyName=broker"
 		   "&PolicyDocument=" ALLOW("%22sts%3AAssumeRole%22%2C%22ec2%3ADescribeInstances%22"));

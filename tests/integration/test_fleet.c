@@ -85,7 +85,8 @@ static long submit_for(const struct h_cbqd *d, const char *account, const char *
 	char *out = NULL;
 	int rc = h_cbq(d, account, &out, "submit", "--kind", "training", "--instance-type",
 		       "p5.48xlarge", "--count", count, "--duration", duration, "--image-id",
-		       "ami-0123456789abcdef0", "--tag", "project=fleet", NULL);
+		       "ami-0123456789abcdef0", "--tag", "project=fleet", "--user-data",
+		       H_USER_DATA_SECRET, NULL);
 
 	cr_assert_eq(rc, 0, "submit failed: %s", out);
 	long id = strtol(out, NULL, 10);
