@@ -29,6 +29,7 @@
 
 #include "api/call.h"
 #include "api/codec.h"
+#include "api/listen.h"
 #include "api/ratelimit.h"
 #include "auth/iamtoken.h"
 #include "auth/iamverify.h"
@@ -558,16 +559,6 @@ static void authenticated(void *arg, const struct caller *caller, const struct c
 
 /* ---- dispatch ---------------------------------------------------------------- */
 
-static bool peer_is_loopback(struct evhttp_connection *evcon)
-{
-	char *addr = NULL;
-	ev_uint16_t port = 0;
-
-	evhttp_connection_get_peer(evcon, &addr, &port);
-	return addr && (strncmp(addr, "127.", 4) == 0 || strcmp(addr, "::1") == 0 ||
-			strncmp(addr, "::ffff:127.", 11) == 0);
-}
-
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct api_server *srv = arg;
@@ -642,7 +633,7 @@ static void on_request(struct evhttp_request *req, void *arg)
 		evbuffer_remove(in, call->body, call->body_len);
 	}
 	call->handler = match->handler;
-	if (match->kind == R_PUBLIC || (match->kind == R_OPS && peer_is_loopback(call->evcon))) {
+	if (match->kind == R_PUBLIC || (match->kind == R_OPS && api_peer_is_loopback(call->evcon))) {
 		call->handler(call);
 		return;
 	}
@@ -687,104 +678,6 @@ static struct bufferevent *make_tls_bev(struct event_base *base, void *arg)
 	return bev;
 }
 
-static enum cbq_err tls_error(struct cbq_error *err, const char *field, const char *what,
-			      const char *path)
-{
-	char detail[160];
-
-	ERR_error_string_n(ERR_get_error(), detail, sizeof(detail));
-	return cbq_fail(err, CBQ_ERR_INVALID, field, "cannot load %s %s: %s", what, path, detail);
-}
-
-static SSL_CTX *tls_context(const struct api_config *cfg, struct cbq_error *err)
-{
-	SSL_CTX *ctx;
-
-	ERR_clear_error(); /* so that tls_error reports this load's failure */
-	ctx = SSL_CTX_new(TLS_server_method());
-	if (!ctx) {
-		cbq_fail(err, CBQ_ERR_INTERNAL, NULL, "cannot create a TLS context");
-		return NULL;
-	}
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-	if (SSL_CTX_use_certificate_chain_file(ctx, cfg->tls_cert) != 1) {
-		tls_error(err, "tls-cert", "certificate", cfg->tls_cert);
-		goto fail;
-	}
-	if (SSL_CTX_use_PrivateKey_file(ctx, cfg->tls_key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(ctx) != 1) {
-		tls_error(err, "tls-key", "private key", cfg->tls_key);
-		goto fail;
-	}
-	if (cfg->client_ca) {
-		STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(cfg->client_ca);
-		if (!names || SSL_CTX_load_verify_locations(ctx, cfg->client_ca, NULL) != 1) {
-			sk_X509_NAME_pop_free(names, X509_NAME_free);
-			tls_error(err, "client-ca", "client CA", cfg->client_ca);
-			goto fail;
-		}
-		SSL_CTX_set_client_CA_list(ctx, names);
-		/* ask for a certificate but do not require one: other ways in exist */
-		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-	}
-	return ctx;
-fail:
-	SSL_CTX_free(ctx);
-	return NULL;
-}
-
-/* Splits HOST:PORT ([v6]:PORT too). */
-static enum cbq_err split_listen(const char *listen, char *host, size_t hsize, int *port,
-				 struct cbq_error *err)
-{
-	const char *colon = strrchr(listen, ':');
-	const char *h = listen;
-	size_t hlen;
-	char *end;
-	long p;
-
-	if (!colon)
-		return cbq_fail(err, CBQ_ERR_INVALID, "listen", "listen must be HOST:PORT, got %s",
-				listen);
-	hlen = (size_t)(colon - listen);
-	if (hlen >= 2 && h[0] == '[' && h[hlen - 1] == ']') {
-		h++;
-		hlen -= 2;
-	}
-	p = strtol(colon + 1, &end, 10);
-	if (*end || p < 1 || p > 65535 || hlen == 0 || hlen >= hsize)
-		return cbq_fail(err, CBQ_ERR_INVALID, "listen", "listen must be HOST:PORT, got %s",
-				listen);
-	memcpy(host, h, hlen);
-	host[hlen] = '\0';
-	*port = (int)p;
-	return CBQ_OK;
-}
-
-/* Every address host resolves to is loopback. */
-static bool host_is_loopback(const char *host)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	bool all = true;
-
-	if (getaddrinfo(host, NULL, &hints, &res) != 0)
-		return false;
-	for (ai = res; ai; ai = ai->ai_next) {
-		if (ai->ai_family == AF_INET) {
-			const struct sockaddr_in *a = (const void *)ai->ai_addr;
-			all &= (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-		} else if (ai->ai_family == AF_INET6) {
-			const struct sockaddr_in6 *a = (const void *)ai->ai_addr;
-			all &= IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
-		} else {
-			all = false;
-		}
-	}
-	freeaddrinfo(res);
-	return all;
-}
-
 struct api_server *api_server_start(struct event_base *base, const struct api_config *cfg,
 				    struct engine *engine, struct cbq_error *err)
 {
@@ -804,9 +697,9 @@ struct api_server *api_server_start(struct event_base *base, const struct api_co
 	srv->rate_per_team = cfg->rate_per_team;
 	srv->rate_burst = cfg->rate_burst_per_team ? cfg->rate_burst_per_team : 1;
 	srv->rate = api_ratelimit_new(srv->rate_per_team, srv->rate_burst);
-	if (split_listen(cfg->listen, host, sizeof(host), &port, err))
+	if (api_split_listen(cfg->listen, host, sizeof(host), &port, err))
 		goto fail;
-	if (cfg->insecure_dev_auth && !host_is_loopback(host)) {
+	if (cfg->insecure_dev_auth && !api_host_is_loopback(host)) {
 		cbq_fail(err, CBQ_ERR_INVALID, "insecure-dev-auth",
 			 "--insecure-dev-auth is refused: listener %s is not loopback-only; "
 			 "listen on 127.0.0.1 or use mTLS",
@@ -818,7 +711,7 @@ struct api_server *api_server_start(struct event_base *base, const struct api_co
 			 "--tls-cert and --tls-key are required: cbqd serves HTTPS only");
 		goto fail;
 	}
-	srv->tls = tls_context(cfg, err);
+	srv->tls = api_tls_context(cfg, err);
 	if (!srv->tls)
 		goto fail;
 	/* per server, not per process: freed with it */
@@ -859,7 +752,7 @@ fail:
 enum cbq_err api_server_reload_tls(struct api_server *srv, const struct api_config *cfg,
 				   struct cbq_error *err)
 {
-	SSL_CTX *fresh = tls_context(cfg, err);
+	SSL_CTX *fresh = api_tls_context(cfg, err);
 
 	if (!fresh)
 		return err->code;
