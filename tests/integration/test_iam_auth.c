@@ -72,6 +72,8 @@ static void assume(const struct aws_credentials *as, const char *account, const 
 	t_xml_element(xml, "AccessKeyId", s->key, sizeof(s->key));
 	t_xml_element(xml, "SecretAccessKey", s->secret, sizeof(s->secret));
 	t_xml_element(xml, "SessionToken", s->token, sizeof(s->token));
+	h_secret_note(s->secret);
+	h_secret_note(s->token);
 	snprintf(s->env[0], sizeof(s->env[0]), "AWS_ACCESS_KEY_ID=%s", s->key);
 	snprintf(s->env[1], sizeof(s->env[1]), "AWS_SECRET_ACCESS_KEY=%s", s->secret);
 	snprintf(s->env[2], sizeof(s->env[2]), "AWS_SESSION_TOKEN=%s", s->token);
@@ -351,6 +353,7 @@ static void setup_moto(void)
 				  "Action=CreateAccessKey&Version=2010-05-08&UserName=alice");
 	t_xml_element(xml, "AccessKeyId", moto_key, sizeof(moto_key));
 	t_xml_element(xml, "SecretAccessKey", moto_secret, sizeof(moto_secret));
+	h_secret_note(moto_secret);
 	peer_ok("iam", &setup, MOTO_ACCT,
 		"Action=PutUserPolicy&Version=2010-05-08&UserName=alice&PolicyName=assume"
 		"&PolicyDocument=" ALLOW_ASSUME);
