@@ -108,6 +108,11 @@ bool engine_is_leader(const struct engine *e)
 	return e->leader;
 }
 
+cbq_ms engine_now(const struct engine *e)
+{
+	return cbq_clock_now(e->clock);
+}
+
 void engine_notified(struct engine *e, const char *channel, const char *payload)
 {
 	cbq_log(CBQ_LOG_DEBUG, "notified", "channel=%s payload_bytes=%zu", channel, strlen(payload));

@@ -40,6 +40,8 @@ void engine_set_schema_ok(struct engine *e);
 /* Leadership gained or lost (db/leader.h): only the leader runs the control loops. */
 void engine_set_leader(struct engine *e, bool leader);
 bool engine_is_leader(const struct engine *e);
+/* cbqd's clock (scaled in tests and the demo), Unix ms. */
+cbq_ms engine_now(const struct engine *e);
 /* The AWS client launches go through (borrowed; free it before the engine).
  * Without one the engine plans but launches nothing and says so. */
 struct aws_client;

@@ -16,6 +16,7 @@
 #include "call.h"
 #include "cbq/v1/cbq.pb-c.h"
 #include "core/duration.h"
+#include "http.h"
 #include "live.h"
 #include "print.h"
 #include "term.h"
@@ -192,7 +193,7 @@ static void budget(int rows, size_t nb, size_t nq, size_t nr, size_t *bmax, size
 static void draw(struct cli_ctx *ctx, const struct snapshot *s, bool live, int64_t interval_ms,
 		 int cols, int rows, FILE *out)
 {
-	int64_t now = cli_live_now_ms();
+	int64_t now = cli_http_now_ms(ctx->http);
 	bool admin = s->who && s->who->admin;
 	int width = live ? cols : ctx->tty_width;
 	char clock[32], buf[64];

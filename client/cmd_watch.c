@@ -16,6 +16,7 @@
 #include "call.h"
 #include "cbq/v1/cbq.pb-c.h"
 #include "core/duration.h"
+#include "http.h"
 #include "live.h"
 #include "print.h"
 #include "term.h"
@@ -191,7 +192,7 @@ enum cli_exit cli_watch_job(struct cli_ctx *ctx, const struct cli_command *cmd,
 				cbq__v1__job__free_unpacked(job, NULL);
 			job = (Cbq__V1__Job *)reply;
 			failing_since = 0;
-			status_line(job, cli_live_now_ms(), line, sizeof(line), key, sizeof(key));
+			status_line(job, cli_http_now_ms(ctx->http), line, sizeof(line), key, sizeof(key));
 			if (cli_live_outcome(job->state, w.until_ended, &outcome)) {
 				if (tty) {
 					term_status(stderr, line, cols);
@@ -522,7 +523,7 @@ static enum cli_exit why_run(struct cli_ctx *ctx, const struct cli_args *args)
 		if (rc != CLI_EXIT_OK)
 			goto out;
 	}
-	explain(&p, (Cbq__V1__Job *)job, (Cbq__V1__ListBlocksReply *)blocks, cli_live_now_ms());
+	explain(&p, (Cbq__V1__Job *)job, (Cbq__V1__ListBlocksReply *)blocks, cli_http_now_ms(ctx->http));
 	clean = cli_clean(p.text);
 	print_wrapped(clean, ctx->tty_width);
 	free(clean);

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef CBQ_VERSION
@@ -26,8 +27,42 @@ struct cli_http {
 	char *server;  /* without trailing '/' */
 	char *account; /* sent as X-Cbq-Account when there is no client certificate */
 	struct cli_iam *iam; /* neither certificate nor account: IAM identity */
+	int64_t server_offset_ms; /* cbqd's clock (X-Cbq-Now-Ms) minus ours, 0 until seen */
+	int64_t header_now_ms;	  /* X-Cbq-Now-Ms of the reply being read, 0 if none */
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+/* Local real time, Unix ms. */
+static int64_t local_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Picks X-Cbq-Now-Ms out of the reply's header lines. */
+static size_t on_header(char *line, size_t size, size_t n, void *arg)
+{
+	struct cli_http *h = arg;
+	static const char name[] = "x-cbq-now-ms:";
+	size_t len = size * n;
+
+	if (len > sizeof(name) - 1 && strncasecmp(line, name, sizeof(name) - 1) == 0) {
+		char v[24];
+		size_t k = len - (sizeof(name) - 1) < sizeof(v) - 1 ? len - (sizeof(name) - 1)
+								   : sizeof(v) - 1;
+		memcpy(v, line + sizeof(name) - 1, k);
+		v[k] = '\0';
+		h->header_now_ms = strtoll(v, NULL, 10);
+	}
+	return len;
+}
+
+int64_t cli_http_now_ms(const struct cli_http *h)
+{
+	return local_now_ms() + (h ? h->server_offset_ms : 0);
+}
 
 struct sink {
 	uint8_t *data;
@@ -123,6 +158,8 @@ enum cbq_err cli_http_new(const struct cli_settings *s, struct cli_http **out,
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "cbq/" CBQ_VERSION);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->errbuf);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, h);
 	if (s->ca)
 		curl_easy_setopt(c, CURLOPT_CAINFO, s->ca);
 	if (s->cert) {
@@ -246,7 +283,10 @@ enum cbq_err cli_http_request(struct cli_http *h, const char *method, const char
 		curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
 	}
 
+	h->header_now_ms = 0;
 	res = curl_easy_perform(c);
+	if (res == CURLE_OK && h->header_now_ms > 0)
+		h->server_offset_ms = h->header_now_ms - local_now_ms();
 	if (sink.too_big) {
 		rc = cbq_fail(err, CBQ_ERR_TOO_LARGE, "", "%s answered with more than %d MiB", url,
 			      CLI_HTTP_REPLY_MAX / (1024 * 1024));

@@ -31,6 +31,11 @@ struct cli_http_reply {
 
 void cli_http_reply_free(struct cli_http_reply *r);
 
+/* Now by cbqd's clock (its X-Cbq-Now-Ms on the last reply; this machine's
+ * clock before any reply, or with h NULL), Unix ms. */
+struct cli_http;
+int64_t cli_http_now_ms(const struct cli_http *h);
+
 /*
  * A connection for settings s (copied as needed; s may go away). Fails with
  * CBQ_ERR_INVALID when the server is not an https:// URL or --cert and

@@ -156,14 +156,6 @@ bool cli_live_parse_ms(const struct cli_command *cmd, const char *flag, const ch
 	return true;
 }
 
-int64_t cli_live_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 const char *cli_live_clock(int64_t t, int64_t now, char *buf, size_t size)
 {
 	time_t tt = (time_t)(t / 1000), tn = (time_t)(now / 1000);

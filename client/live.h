@@ -52,8 +52,6 @@ bool cli_live_job_path(struct cli_ctx *ctx, const char *id, char *buf, size_t si
 bool cli_live_parse_ms(const struct cli_command *cmd, const char *flag, const char *text,
 		       int64_t min_ms, int64_t max_ms, int64_t *out);
 
-/* Unix ms now, from the local clock. */
-int64_t cli_live_now_ms(void);
 
 /* t in local time for people: "14:05" today, "Tue 14:05" within a week,
  * else "2026-11-23 14:05"; "-" for 0. Returns buf. */

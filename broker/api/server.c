@@ -342,7 +342,11 @@ static void send_reply(struct api_call *call, int status, const char *ctype, con
 		buf = evbuffer_new();
 		if (buf && len)
 			evbuffer_add(buf, data, len);
+		char now[24];
+		/* cbqd's clock, so that clients show "in 38m" against it, not their own */
+		snprintf(now, sizeof(now), "%lld", (long long)engine_now(call->srv->engine));
 		evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", ctype);
+		evhttp_add_header(evhttp_request_get_output_headers(req), "X-Cbq-Now-Ms", now);
 		evhttp_send_reply(req, status, NULL, buf);
 		if (buf)
 			evbuffer_free(buf);
