@@ -38,6 +38,7 @@ static const struct key keys[] = {
 	STR(log_level),
 	NUM(db_pool_size, K_INT, 1, 64),
 	NUM(db_queue_max, K_INT, 1, 1000000),
+	NUM(submit_batch_max, K_INT, 1, 1024),
 	NUM(max_body_bytes, K_LONG, 1024, 64L * 1024 * 1024),
 	NUM(max_header_bytes, K_LONG, 1024, 1024L * 1024),
 	NUM(idle_timeout_s, K_INT, 1, 3600),
@@ -58,8 +59,8 @@ static const struct key keys[] = {
 
 const char *const cbqd_config_keys[] = {
 	"db", "listen", "tls_cert", "tls_key", "client_ca", "insecure_dev_auth", "clock",
-	"log_level", "db_pool_size", "db_queue_max", "max_body_bytes", "max_header_bytes",
-	"idle_timeout_s", "request_timeout_s", "max_connections", "rate_per_team",
+	"log_level", "db_pool_size", "db_queue_max", "submit_batch_max", "max_body_bytes",
+	"max_header_bytes", "idle_timeout_s", "request_timeout_s", "max_connections", "rate_per_team",
 	"rate_burst_per_team", "drain_timeout_s", "inventory_source", "inventory_roles",
 	"inventory_external_id", "inventory_interval_s", "iam_server_id", "iam_sts_endpoint",
 	"iam_max_inflight", NULL,
@@ -75,6 +76,8 @@ void cbqd_config_defaults(struct cbqd_config *cfg)
 	snprintf(cfg->log_level, sizeof(cfg->log_level), "info");
 	cfg->db_pool_size = 4;
 	cfg->db_queue_max = 10000;
+	/* as many as arrive while the last group commits, up to this */
+	cfg->submit_batch_max = 256;
 	cfg->max_body_bytes = 1024 * 1024;
 	/* room for an IAM identity header (a signed STS request, ~12 KiB) and more */
 	cfg->max_header_bytes = 32 * 1024;

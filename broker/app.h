@@ -23,6 +23,7 @@ struct cbqd_config {
 	char log_level[16];
 	int db_pool_size;
 	int db_queue_max;
+	int submit_batch_max;   /* submits stored in one statement (group commit) */
 	long max_body_bytes;
 	long max_header_bytes;
 	int idle_timeout_s;     /* keep-alive with no request; a stalled write */

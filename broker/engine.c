@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "db/jobs.h"
 #include "db/snapshot.h"
+#include "db/submit_batch.h"
 #include "db/verdicts.h"
 #include "sched/sched.h"
 #include "util/clock.h"
@@ -66,6 +67,7 @@ struct engine *engine_new(struct db *db, const struct cbq_clock *clock)
 	sched_settings_default(&e->settings);
 	e->plan_next = SCHED_NO_ETA;
 	e->reconcile_at = INT64_MAX;
+	e->submit_batch_max = DB_SUBMIT_BATCH_DEFAULT;
 	struct launch_pacer_settings ps;
 	launch_pacer_settings_default(&ps);
 	if (launch_pacer_init(&e->pacer, &ps, NULL) != CBQ_OK)
@@ -78,6 +80,7 @@ void engine_free(struct engine *e)
 	if (!e)
 		return;
 	free(e->slots);
+	db_submit_batch_free(e->submits);
 	engine_inventory_free(e);
 	engine_metrics_free(e);
 	free(e);
@@ -209,6 +212,7 @@ static void cycle_start(struct engine *e)
 		abort();
 	c->e = e;
 	c->began = cbq_clock_real_ms();
+	e->last_cycle_began = c->began;
 	e->cycling = true;
 	e->dirty = false;
 	db_snapshot_load(e->db, cbq_clock_now(e->clock), &e->settings, snapshot_loaded, c);
@@ -225,7 +229,10 @@ void engine_tick(struct engine *e)
 	engine_inventory_tick(e);
 	if (e->cycling)
 		return;
-	if (e->dirty || real >= e->next_cycle ||
+	/* a burst of submits wakes the leader on every COMMIT: replan at most
+	 * once per ENGINE_CYCLE_MIN_GAP_MS for them, not back to back */
+	if ((e->dirty && real >= e->last_cycle_began + ENGINE_CYCLE_MIN_GAP_MS) ||
+	    real >= e->next_cycle ||
 	    (e->plan_next != SCHED_NO_ETA && cbq_clock_now(e->clock) >= e->plan_next))
 		cycle_start(e);
 }
@@ -292,6 +299,11 @@ void engine_authenticate(struct engine *e, const struct caller *transport, engin
 
 /* ---- submit ---------------------------------------------------------------- */
 
+void engine_set_submit_batch_max(struct engine *e, int n)
+{
+	e->submit_batch_max = n;
+}
+
 static void submit_stored(void *arg, enum db_submit_outcome outcome, const struct job *job,
 			  const struct db_error *dberr);
 
@@ -306,7 +318,10 @@ static void submit_send(struct op *op)
 		.now = cbq_clock_now(op->e->clock),
 	};
 
-	db_job_submit(op->e->db, &s, submit_stored, op);
+	/* s points into op, which lives until submit_stored */
+	if (!op->e->submits)
+		op->e->submits = db_submit_batch_new(op->e->db, op->e->submit_batch_max);
+	db_submit_batch_add(op->e->submits, &s, submit_stored, op);
 }
 
 static void unknown_kind(void *arg, const char *kinds, const struct db_error *dberr)

@@ -46,6 +46,9 @@ cbq_ms engine_now(const struct engine *e);
  * Without one the engine plans but launches nothing and says so. */
 struct aws_client;
 void engine_set_aws(struct engine *e, struct aws_client *aws);
+/* Most submits stored in one statement (config submit_batch_max; default
+ * DB_SUBMIT_BATCH_DEFAULT). Takes effect before the first submit. */
+void engine_set_submit_batch_max(struct engine *e, int n);
 
 /* Where the leader's blocks come from (deploy/cbqd.conf.example,
  * inventory_*). Static: whatever `cbqd admin block add` registered; the
@@ -67,10 +70,23 @@ void engine_set_inventory(struct engine *e, const struct engine_inventory_cfg *c
 /* The leader replans at least this often (real time), and at once on any
  * trigger: leadership gained, a NOTIFY, the plan's own next change. */
 #define ENGINE_CYCLE_MAX_GAP_MS ((cbq_ms)5000)
+/* ... and at least this long between two started by changes */
+#define ENGINE_CYCLE_MIN_GAP_MS ((cbq_ms)1000)
 
 /* The periodic tick (STYLE.md rule 5): runs a scheduling cycle when one is
  * due. Called by the loop's timer; does nothing unless leader. */
 void engine_tick(struct engine *e);
+/* How the engine asks the loop for an engine_tick sooner than the period
+ * (a launch the pacer lets go in in_ms real ms). fn must not call back into
+ * the engine; it arms a timer. Without one the engine waits for the tick. */
+typedef void engine_wake_fn(void *arg, cbq_ms in_ms);
+void engine_set_wake(struct engine *e, engine_wake_fn *fn, void *arg);
+
+/* aws_http's sent hook (aws/http.h; engine is the engine): a RunInstances
+ * of a launch this engine decided was handed to curl; it ends the launch
+ * pipeline's measurement. Only reads the request. */
+struct aws_http_req;
+void engine_aws_sent(void *engine, const struct aws_http_req *req);
 
 /* A NOTIFY the leader's session received (policy or job changes). */
 void engine_notified(struct engine *e, const char *channel, const char *payload);

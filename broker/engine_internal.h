@@ -10,15 +10,17 @@
 #include <stdbool.h>
 
 #include "core/job.h"
+#include "engine.h"
 #include "launcher/plan.h"
 #include "sched/sched.h"
 
 struct aws_client;
 struct aws_call_seen;
 struct engine_metrics;
+struct db_submit_batch;
 
 enum {
-	ENGINE_LAUNCH_BATCH = 256,	 /* outbox rows read at once */
+	ENGINE_LAUNCH_BATCH = 1024,	 /* outbox rows read at once (one cycle's decisions in one read) */
 	ENGINE_LAUNCH_IN_FLIGHT = 1024, /* RunInstances in flight at once */
 };
 
@@ -30,12 +32,17 @@ struct lost_race {
 	cbq_ms until; /* real ms */
 };
 
-/* A launch in flight or backing off, by job. */
+/* A launch this cbqd works on, by job: committed and not sent yet, waiting
+ * for the pacer, in flight or backing off. */
 struct launch_slot {
 	int64_t job_id;
 	bool in_flight;
 	int32_t retries;
-	cbq_ms not_before; /* clock ms: backing off until then */
+	cbq_ms not_before; /* clock ms: backing off (or waiting for the pacer) until then */
+	/* the launch pipeline's latency (cbq_launch_pipeline_seconds), real ms */
+	cbq_ms decided_at; /* the commit to launching was acknowledged; 0: not by us */
+	cbq_ms ready_at;   /* the pacer lets it go (0: at once) */
+	bool measured;	   /* its RunInstances went to curl and was counted */
 };
 
 struct engine {
@@ -47,6 +54,7 @@ struct engine {
 	struct sched_settings settings;
 	bool cycling;	   /* a cycle is in flight */
 	bool dirty;	   /* something changed since the last cycle began */
+	cbq_ms last_cycle_began; /* real ms */
 	cbq_ms next_cycle; /* real ms: the latest moment for the next one */
 	cbq_ms plan_next;  /* clock ms: when the last plan changes by itself */
 	/* the launcher (NULL aws: no AWS settings, nothing launches) */
@@ -58,6 +66,8 @@ struct engine {
 	struct launch_slot *slots; /* ENGINE_LAUNCH_IN_FLIGHT */
 	size_t n_slots;
 	struct lost_race races[ENGINE_RACES_MAX];
+	engine_wake_fn *wake; /* or NULL: the launcher waits for the tick */
+	void *wake_arg;
 	/* the reconciler */
 	bool reconciling;
 	int sweeps;		/* accounts being looked at */
@@ -74,11 +84,16 @@ struct engine {
 	int inv_owners;	       /* owners being synced */
 	bool inv_warned;       /* said once that there is no AWS client */
 	struct engine_metrics *metrics; /* NULL: nothing counted */
+	/* submits: group commit (created at the first submit) */
+	struct db_submit_batch *submits;
+	int submit_batch_max;
 };
 
 /* engine_metrics.c: what the loops count (nothing without engine_set_metrics) */
 void engine_metric_cycle(struct engine *e, double seconds);
 void engine_metric_launch(struct engine *e, const char *outcome); /* launched, lost_race, failed */
+/* From the launch decision (or the pacer's go, if later) to RunInstances handed to curl. */
+void engine_metric_launch_pipeline(struct engine *e, double seconds);
 void engine_aws_seen(void *arg, const struct aws_call_seen *seen); /* an aws_call_observer */
 void engine_metrics_free(struct engine *e);
 

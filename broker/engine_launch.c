@@ -15,6 +15,7 @@
 
 #include "aws/client.h"
 #include "aws/ec2.h"
+#include "aws/http.h"
 #include "core/alloc.h"
 #include "db/fleet.h"
 #include "engine.h"
@@ -54,43 +55,61 @@ static void slot_remove(struct engine *e, int64_t id)
 
 /* ---- committing the scheduler's decisions --------------------------------- */
 
-static void launch_committed(void *arg, bool applied, const struct db_error *err)
+static void outbox_kick(struct engine *e);
+
+static void launches_committed(void *arg, const int64_t *applied, size_t n,
+			       const struct db_error *err)
 {
 	struct engine *e = arg;
+	cbq_ms real = cbq_clock_real_ms();
 
-	if (err)
+	if (err) {
 		cbq_log(CBQ_LOG_WARN, "launch_commit_failed", "error=%s", cbq_log_q(err->err.msg));
-	if (applied)
-		e->launch_due = true;
+		return;
+	}
+	/* the decisions are durable: hold them, and start on them now rather
+	 * than at the next tick */
+	for (size_t i = 0; i < n; i++) {
+		struct launch_slot *s = slot_find(e, applied[i]);
+		if (!s)
+			s = slot_add(e, applied[i]);
+		if (!s)
+			break; /* full: the outbox hands over the rest later */
+		s->decided_at = real;
+	}
+	if (n)
+		outbox_kick(e);
 }
 
 void engine_launch_commit(struct engine *e, const struct sched_input *in,
 			  const struct sched_plan *plan)
 {
 	cbq_ms now = cbq_clock_now(e->clock);
-	char reason[160];
+	enum { REASON_MAX = 96 };
 
-	if (!e->aws)
+	if (!e->aws || !plan->n_launches)
 		return;
+	/* one statement for the cycle's decisions: one commit, one NOTIFY,
+	 * and the outbox read right behind it instead of behind a queue of
+	 * single-job transactions */
+	struct db_launch_decision *d = cbq_xcalloc(plan->n_launches, sizeof(*d));
+	char *reasons = cbq_xcalloc(plan->n_launches, REASON_MAX);
+	size_t n = 0;
 	for (size_t i = 0; i < plan->n_launches; i++) {
 		const struct sched_launch *l = &plan->launches[i];
 		const struct sched_pending *p = &in->pending[l->job];
 		const char *block = in->blocks[l->block].id;
+		char *reason = reasons + n * REASON_MAX;
 
 		if (engine_block_raced(e, block))
 			continue; /* its verdict says why it waits */
-		snprintf(reason, sizeof(reason), "launching %d on %s", p->count, block);
-		struct db_transition t = {
-			.job_id = l->job_id,
-			.from = JOB_QUEUED,
-			.to = JOB_LAUNCHING,
-			.at = now,
-			.actor = "scheduler",
-			.reason = reason,
-			.block_id = block,
-		};
-		db_job_transition(e->db, &t, launch_committed, e);
+		snprintf(reason, REASON_MAX, "launching %d on %s", p->count, block);
+		d[n++] = (struct db_launch_decision){ l->job_id, block, reason };
 	}
+	if (n)
+		db_jobs_launching(e->db, d, n, now, launches_committed, e);
+	free(d);
+	free(reasons);
 }
 
 /* ---- one RunInstances ------------------------------------------------------ */
@@ -342,17 +361,49 @@ refuse:
 
 /* ---- the outbox ----------------------------------------------------------- */
 
+/* Asks the loop for a tick when the first launch held back (by the pacer
+ * or a backoff) may go, so that it goes then and not at the next poll. */
+static void wake_for_held(struct engine *e, cbq_ms now)
+{
+	cbq_ms first = INT64_MAX;
+
+	for (size_t i = 0; i < e->n_slots; i++)
+		if (!e->slots[i].in_flight && e->slots[i].not_before > now &&
+		    e->slots[i].not_before < first)
+			first = e->slots[i].not_before;
+	if (first == INT64_MAX)
+		return;
+	/* +1: the tick must find the real-ms clock at or past the moment */
+	cbq_ms in = engine_real_span(e, first - now, 0) + 1;
+	cbq_ms at = cbq_clock_real_ms() + in;
+	if (at < e->next_outbox)
+		e->next_outbox = at;
+	if (e->wake)
+		e->wake(e->wake_arg, in);
+}
+
+static bool listed(const struct db_launch *rows, size_t n, int64_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (rows[i].id == id)
+			return true;
+	return false;
+}
+
 static void outbox_read(void *arg, const struct db_launch *rows, size_t n,
 			const struct db_error *err)
 {
 	struct engine *e = arg;
 	cbq_ms now = cbq_clock_now(e->clock);
+	cbq_ms real = cbq_clock_real_ms();
 
 	e->reading_outbox = false;
 	if (err) {
 		cbq_log(CBQ_LOG_WARN, "outbox_read_failed", "error=%s", cbq_log_q(err->err.msg));
 		return;
 	}
+	cbq_log(CBQ_LOG_DEBUG, "outbox_read", "rows=%zu in_hand=%zu ms=%lld", n, e->n_slots,
+		(long long)(real - (e->next_outbox - OUTBOX_POLL_MS)));
 	if (!e->leader)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -362,17 +413,61 @@ static void outbox_read(void *arg, const struct db_launch *rows, size_t n,
 
 		if (s && (s->in_flight || now < s->not_before))
 			continue;
-		if (!launch_pacer_take(&e->pacer, l->account_id, l->count, now, &wait))
-			continue; /* the next poll tries again */
 		if (!s && !(s = slot_add(e, l->id)))
 			break;
+		if (!launch_pacer_take(&e->pacer, l->account_id, l->count, now, &wait)) {
+			if (wait == LAUNCH_PACER_NEVER)
+				wait = LAUNCH_RETRY_BASE_MS;
+			/* held back, not read again until then */
+			s->not_before = now + wait;
+			s->ready_at = real + engine_real_span(e, wait, 0);
+			continue;
+		}
 		start_launch(e, l, s);
 	}
+	if (n < ENGINE_LAUNCH_BATCH) {
+		/* the outbox held nothing more: forget launches it no longer has
+		 * (cancelled, or moved by another leader), once they are old
+		 * enough not to be a commit this read did not see yet */
+		for (size_t i = 0; i < e->n_slots;) {
+			struct launch_slot *s = &e->slots[i];
+			if (!s->in_flight && now >= s->not_before && !listed(rows, n, s->job_id) &&
+			    real - s->decided_at > 5 * OUTBOX_POLL_MS)
+				*s = e->slots[--e->n_slots];
+			else
+				i++;
+		}
+	} else if (e->n_slots < ENGINE_LAUNCH_IN_FLIGHT) {
+		e->launch_due = true; /* a full batch: there may be more */
+	}
+	/* launches held back until a moment that passed while this read was
+	 * out were left out of it: read again now for them, not at the poll */
+	for (size_t i = 0; i < e->n_slots; i++) {
+		struct launch_slot *s = &e->slots[i];
+		if (!s->in_flight && s->not_before && now >= s->not_before &&
+		    !listed(rows, n, s->job_id)) {
+			s->not_before = 0;
+			e->launch_due = true;
+		}
+	}
+	wake_for_held(e, now);
+	if (e->launch_due)
+		engine_launch_tick(e);
+}
+
+/* Reads the outbox now, or right after the read in progress. */
+static void outbox_kick(struct engine *e)
+{
+	e->launch_due = true;
+	engine_launch_tick(e);
 }
 
 void engine_launch_tick(struct engine *e)
 {
 	cbq_ms real = cbq_clock_real_ms();
+	cbq_ms now;
+	int64_t *skip;
+	size_t n = 0;
 
 	if (!e->aws || !e->leader || e->reading_outbox)
 		return;
@@ -381,5 +476,72 @@ void engine_launch_tick(struct engine *e)
 	e->reading_outbox = true;
 	e->launch_due = false;
 	e->next_outbox = real + OUTBOX_POLL_MS;
-	db_launch_outbox(e->db, ENGINE_LAUNCH_BATCH, outbox_read, e);
+	/* the launches in hand (in flight, backing off, held by the pacer)
+	 * stay out of the read, so that a batch is new work */
+	now = cbq_clock_now(e->clock);
+	skip = cbq_xcalloc(e->n_slots + 1, sizeof(*skip));
+	for (size_t i = 0; i < e->n_slots; i++)
+		if (e->slots[i].in_flight || now < e->slots[i].not_before)
+			skip[n++] = e->slots[i].job_id;
+	db_launch_outbox(e->db, ENGINE_LAUNCH_BATCH, skip, n, outbox_read, e);
+	free(skip);
+}
+
+void engine_set_wake(struct engine *e, engine_wake_fn *fn, void *arg)
+{
+	e->wake = fn;
+	e->wake_arg = arg;
+}
+
+/* ---- the launch pipeline's latency ------------------------------------------ */
+
+/* The value of name=... in a form body, or NULL. */
+static const char *form_value(const char *body, size_t len, const char *name, size_t *vlen)
+{
+	size_t nl = strlen(name);
+
+	for (size_t i = 0; i + nl < len; i++) {
+		if ((i == 0 || body[i - 1] == '&') && memcmp(body + i, name, nl) == 0 &&
+		    body[i + nl] == '=') {
+			const char *v = body + i + nl + 1;
+			const char *end = memchr(v, '&', len - (size_t)(v - body));
+			*vlen = end ? (size_t)(end - v) : len - (size_t)(v - body);
+			return v;
+		}
+	}
+	return NULL;
+}
+
+void engine_aws_sent(void *engine, const struct aws_http_req *req)
+{
+	struct engine *e = engine;
+	char token[LAUNCH_CLIENT_TOKEN_BUF];
+	const char *v;
+	size_t vlen;
+	int64_t job_id;
+	int32_t attempt;
+
+	if (!req->body || !e->n_slots)
+		return;
+	v = form_value(req->body, req->body_len, "Action", &vlen);
+	if (!v || vlen != 12 || memcmp(v, "RunInstances", 12) != 0)
+		return;
+	v = form_value(req->body, req->body_len, "ClientToken", &vlen);
+	if (!v || vlen >= sizeof(token))
+		return;
+	memcpy(token, v, vlen);
+	token[vlen] = '\0';
+	if (!launch_client_token_parse(token, &job_id, &attempt))
+		return;
+	struct launch_slot *s = slot_find(e, job_id);
+	if (!s || !s->decided_at || s->measured)
+		return; /* decided by another leader, or a resend */
+	cbq_ms now = cbq_clock_real_ms();
+	cbq_ms from = s->ready_at > s->decided_at ? s->ready_at : s->decided_at;
+	cbq_ms ms = now > from ? now - from : 0;
+	s->measured = true;
+	engine_metric_launch_pipeline(e, (double)ms / 1000);
+	cbq_log(CBQ_LOG_DEBUG, "launch_sent",
+		"job=%" PRId64 " attempt=%d ms_since_decision=%lld paced_ms=%lld", job_id, attempt,
+		(long long)ms, (long long)(from - s->decided_at));
 }

@@ -24,6 +24,7 @@ enum { ENGINE_METRICS_DB_MS = 5000 };
 struct engine_metrics {
 	struct metrics *reg;
 	struct metrics_family *aws_seconds, *aws_errors, *launches, *cycle_seconds, *leader;
+	struct metrics_family *launch_pipeline;
 	struct metrics_family *queue, *jobs, *block_instances;
 	cbq_ms db_read_at; /* real ms of the last gauge refresh, 0: never */
 	bool reading;
@@ -66,6 +67,12 @@ void engine_set_metrics(struct engine *e, struct metrics *reg)
 		reg, "cbq_scheduler_cycle_seconds",
 		"Scheduling cycles on the leader: snapshot, plan and verdicts stored.",
 		METRICS_HISTOGRAM, no_labels, metrics_seconds_buckets, metrics_n_seconds_buckets);
+	m->launch_pipeline = metrics_family(
+		reg, "cbq_launch_pipeline_seconds",
+		"From the commit of a launch decision (or, when the per-account pacer held it,"
+		" the moment the pacer let it go) to its RunInstances handed to the HTTP client.",
+		METRICS_HISTOGRAM, no_labels, metrics_fine_seconds_buckets,
+		metrics_n_fine_seconds_buckets);
 	m->leader = metrics_family(reg, "cbq_leader", "1 while this cbqd is the leader.",
 				   METRICS_GAUGE, no_labels, NULL, 0);
 	m->queue = metrics_family(reg, "cbq_queue_depth", "Queued jobs by kind and team.",
@@ -110,6 +117,12 @@ void engine_metric_launch(struct engine *e, const char *outcome)
 {
 	if (e->metrics)
 		metrics_inc(e->metrics->launches, (const char *const[]){ outcome }, 1);
+}
+
+void engine_metric_launch_pipeline(struct engine *e, double seconds)
+{
+	if (e->metrics)
+		metrics_observe(e->metrics->launch_pipeline, no_labels, seconds);
 }
 
 void engine_aws_seen(void *arg, const struct aws_call_seen *seen)

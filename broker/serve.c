@@ -3,13 +3,15 @@
  * engine and the HTTPS server. Waits for Postgres and refuses a schema that
  * is behind before it listens. SIGTERM/SIGINT drain (stop accepting, let
  * requests in flight finish, then exit); a second one exits at once.
- * SIGHUP reloads the TLS certificate, key and client CA.
+ * SIGHUP reloads the TLS certificate, key and client CA. A 50 ms timer
+ * measures the loop's lag for /metrics.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -45,12 +47,32 @@ struct cbq_app {
 	/* IAM identity: checks tokens against STS; NULL when iam_server_id is unset */
 	struct auth_iam_verifier *iam;
 	struct event *sigterm, *sigint, *sighup, *timer;
+	/* early ticks the engine asks for (a launch the pacer lets go) */
+	struct event *wake;
+	int64_t wake_due_us; /* monotonic µs of the armed wake, 0: none */
+	/* the loop's own health: how late a periodic timer fires */
+	struct event *lag;
+	int64_t lag_due_us; /* monotonic µs the lag timer should fire at */
+	struct metrics_family *lag_seconds, *aws_in_flight, *aws_in_flight_peak;
 	bool draining;
 	bool checking; /* a schema check is in flight */
 	int ticks;
 	cbq_ms drain_deadline;
 	int exit_code;
 };
+
+enum { TICK_MS = 200, LAG_PERIOD_MS = 50 };
+
+/* Monotonic µs for the loop's own timing (lag, wake-ups): intervals on
+ * this machine, never a time anything is stored or decided by, so not
+ * util/clock's business. */
+static int64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 static void usage(FILE *out)
 {
@@ -224,6 +246,7 @@ static void start_aws(struct cbq_app *app)
 	}
 	aws_client_set_own(app->aws, app->aws_own);
 	engine_set_aws(app->engine, app->aws);
+	aws_http_set_sent_hook(app->http, engine_aws_sent, app->engine);
 	cbq_log(CBQ_LOG_INFO, "aws_ready", "region=%s credentials=\"%s\" ec2=%s sts=%s",
 		app->aws_cfg.region, aws_creds_provider_source(app->aws_own),
 		app->aws_cfg.endpoints[AWS_SVC_EC2].url, app->aws_cfg.endpoints[AWS_SVC_STS].url);
@@ -304,6 +327,80 @@ static void schema_checked(void *arg, const struct cbq_error *err)
 		start_campaign(app);
 }
 
+/* The loop is as responsive as its slowest callback: a timer due every
+ * LAG_PERIOD_MS records how late it fired (cbq_event_loop_lag_seconds).
+ * libevent's cached time is refreshed before re-arming, so the due time and
+ * the timer agree. No max gauge: the histogram's upper buckets show spikes,
+ * and a max reset on scrape would be wrong with two scrapers. */
+static void on_lag(evutil_socket_t fd, short what, void *arg)
+{
+	struct cbq_app *app = arg;
+	int64_t now = mono_us();
+	int64_t late = now - app->lag_due_us;
+	struct timeval tv = { 0, LAG_PERIOD_MS * 1000 };
+
+	(void)fd;
+	(void)what;
+	metrics_observe(app->lag_seconds, NULL, late > 0 ? (double)late / 1e6 : 0);
+	if (app->http) {
+		metrics_set(app->aws_in_flight, NULL, (double)aws_http_in_flight(app->http));
+		metrics_set(app->aws_in_flight_peak, NULL,
+			    (double)aws_http_in_flight_peak(app->http));
+	}
+	event_base_update_cache_time(app->base);
+	app->lag_due_us = mono_us() + LAG_PERIOD_MS * 1000;
+	evtimer_add(app->lag, &tv);
+}
+
+static void start_lag_timer(struct cbq_app *app)
+{
+	struct timeval tv = { 0, LAG_PERIOD_MS * 1000 };
+
+	app->lag_seconds = metrics_family(app->metrics, "cbq_event_loop_lag_seconds",
+					  "How late a timer due every 50 ms fires: how long the"
+					  " event loop was busy with other work.",
+					  METRICS_HISTOGRAM, NULL, metrics_fine_seconds_buckets,
+					  metrics_n_fine_seconds_buckets);
+	app->aws_in_flight = metrics_family(app->metrics, "cbq_aws_http_in_flight",
+					    "HTTP requests to AWS in flight (sampled every 50 ms).",
+					    METRICS_GAUGE, NULL, NULL, 0);
+	app->aws_in_flight_peak =
+		metrics_family(app->metrics, "cbq_aws_http_in_flight_peak",
+			       "The most HTTP requests to AWS in flight at once since cbqd started.",
+			       METRICS_GAUGE, NULL, NULL, 0);
+	app->lag = evtimer_new(app->base, on_lag, app);
+	if (!app->lag)
+		abort();
+	event_base_update_cache_time(app->base);
+	app->lag_due_us = mono_us() + LAG_PERIOD_MS * 1000;
+	evtimer_add(app->lag, &tv);
+}
+
+static void on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct cbq_app *app = arg;
+
+	(void)fd;
+	(void)what;
+	app->wake_due_us = 0;
+	if (app->api && !app->draining)
+		engine_tick(app->engine);
+}
+
+/* engine_wake_fn: an engine_tick in in_ms, unless one is armed sooner. */
+static void wake_engine(void *arg, cbq_ms in_ms)
+{
+	struct cbq_app *app = arg;
+	int64_t due = mono_us() + in_ms * 1000;
+	struct timeval tv = { (time_t)(in_ms / 1000), (suseconds_t)(in_ms % 1000) * 1000 };
+
+	if (app->wake_due_us && app->wake_due_us <= due)
+		return; /* an armed wake comes first */
+	app->wake_due_us = due;
+	event_base_update_cache_time(app->base);
+	evtimer_add(app->wake, &tv);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct cbq_app *app = arg;
@@ -377,7 +474,8 @@ int cbqd_serve_main(int argc, char **argv)
 {
 	struct cbq_app app = { 0 };
 	struct cbq_error err;
-	struct timeval tick = { 0, 200 * 1000 };
+	struct timeval tick = { 0, TICK_MS * 1000 };
+	struct event_config *ecfg;
 	enum cbq_log_level level;
 	int rc;
 
@@ -404,7 +502,13 @@ int cbqd_serve_main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 
-	app.base = event_base_new();
+	/* precise timers: libevent's default coarse clock would make every timer
+	 * (curl's, the pacer's wake-ups, the lag probe) up to a jiffy late */
+	ecfg = event_config_new();
+	if (ecfg)
+		event_config_set_flag(ecfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	app.base = ecfg ? event_base_new_with_config(ecfg) : NULL;
+	event_config_free(ecfg);
 	if (!app.base) {
 		fprintf(stderr, "cbqd: cannot create the event loop\n");
 		return 1;
@@ -421,6 +525,12 @@ int cbqd_serve_main(int argc, char **argv)
 	app.engine = engine_new(app.db, &app.clock);
 	app.metrics = metrics_new();
 	engine_set_metrics(app.engine, app.metrics);
+	engine_set_submit_batch_max(app.engine, app.cfg.submit_batch_max);
+	app.wake = evtimer_new(app.base, on_wake, &app);
+	if (!app.wake)
+		abort();
+	engine_set_wake(app.engine, wake_engine, &app);
+	start_lag_timer(&app);
 	start_aws(&app);
 	if (start_iam(&app, &err) != CBQ_OK) {
 		fprintf(stderr, "cbqd: %s\n", err.msg);
@@ -428,6 +538,8 @@ int cbqd_serve_main(int argc, char **argv)
 		engine_free(app.engine);
 		metrics_free(app.metrics);
 		db_close(app.db);
+		event_free(app.lag);
+		event_free(app.wake);
 		event_base_free(app.base);
 		return 2;
 	}
@@ -469,6 +581,8 @@ int cbqd_serve_main(int argc, char **argv)
 	event_free(app.sigint);
 	event_free(app.sighup);
 	event_free(app.timer);
+	event_free(app.lag);
+	event_free(app.wake);
 	event_base_free(app.base);
 	return app.exit_code;
 }

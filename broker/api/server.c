@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -746,6 +747,15 @@ struct api_server *api_server_start(struct event_base *base, const struct api_co
 		cbq_fail(err, CBQ_ERR_UNAVAILABLE, "listen",
 			 "cannot listen on %s: address in use or not available", cfg->listen);
 		goto fail;
+	}
+	/* Replies go out in more than one TLS record (headers, body): with
+	 * Nagle on, the second waits for the client's delayed ACK, ~40 ms per
+	 * keep-alive request. Accepted sockets inherit this from the listener. */
+	{
+		int one = 1;
+		if (setsockopt(evhttp_bound_socket_get_fd(srv->listener), IPPROTO_TCP,
+			       TCP_NODELAY, &one, sizeof(one)) != 0)
+			cbq_log(CBQ_LOG_WARN, "tcp_nodelay_failed", "listen=%s", cfg->listen);
 	}
 	return srv;
 fail:

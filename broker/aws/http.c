@@ -20,7 +20,9 @@ struct aws_http {
 	CURLM *multi;
 	struct event *timer;
 	struct aws_http_call *calls; /* in flight, doubly linked */
-	size_t n_calls;
+	size_t n_calls, peak_calls;
+	aws_http_sent_fn sent; /* or NULL */
+	void *sent_arg;
 };
 
 struct aws_http_call {
@@ -313,6 +315,17 @@ size_t aws_http_in_flight(const struct aws_http *h)
 	return h->n_calls;
 }
 
+size_t aws_http_in_flight_peak(const struct aws_http *h)
+{
+	return h->peak_calls;
+}
+
+void aws_http_set_sent_hook(struct aws_http *h, aws_http_sent_fn fn, void *arg)
+{
+	h->sent = fn;
+	h->sent_arg = arg;
+}
+
 static bool method_ok(const char *m)
 {
 	return m && (strcmp(m, "GET") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "POST") == 0);
@@ -400,5 +413,9 @@ struct aws_http_call *aws_http_start(struct aws_http *h, const struct aws_http_r
 		cbq_fail(err, CBQ_ERR_INTERNAL, NULL, "libcurl refused the request");
 		return NULL;
 	}
+	if (h->n_calls > h->peak_calls)
+		h->peak_calls = h->n_calls;
+	if (h->sent)
+		h->sent(h->sent_arg, req);
 	return c;
 }

@@ -84,5 +84,14 @@ void aws_http_cancel(struct aws_http_call *call);
 
 /* Calls in flight, for metrics and tests. */
 size_t aws_http_in_flight(const struct aws_http *h);
+/* The most calls in flight at once since aws_http_new(). */
+size_t aws_http_in_flight_peak(const struct aws_http *h);
+
+/* A measurement hook: runs inside aws_http_start() each time a request has
+ * been handed to curl (it goes on the wire from the next loop iteration),
+ * with the request as given. It must not start or cancel calls; fn NULL
+ * removes it. req is valid only during the call. */
+typedef void (*aws_http_sent_fn)(void *arg, const struct aws_http_req *req);
+void aws_http_set_sent_hook(struct aws_http *h, aws_http_sent_fn fn, void *arg);
 
 #endif

@@ -23,6 +23,11 @@ const double metrics_seconds_buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.
 					   0.25,  0.5,	  1,	 2.5,  5,     10,   30,	 60 };
 const size_t metrics_n_seconds_buckets =
 	sizeof(metrics_seconds_buckets) / sizeof(metrics_seconds_buckets[0]);
+const double metrics_fine_seconds_buckets[] = { 0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003,
+						0.005,	0.0075,	 0.01,	 0.015, 0.02,  0.03,
+						0.05,	0.075,	 0.1,	 0.25,	0.5,   1 };
+const size_t metrics_n_fine_seconds_buckets =
+	sizeof(metrics_fine_seconds_buckets) / sizeof(metrics_fine_seconds_buckets[0]);
 
 struct series {
 	char *values[METRICS_MAX_LABELS];

@@ -54,5 +54,9 @@ char *metrics_render(const struct metrics *m, size_t *len);
 /* Buckets for durations in seconds, 1 ms .. 60 s. */
 extern const double metrics_seconds_buckets[];
 extern const size_t metrics_n_seconds_buckets;
+/* Finer buckets for short delays in seconds, 0.1 ms .. 1 s (event-loop lag,
+ * the launch pipeline), dense around the 10–50 ms targets. */
+extern const double metrics_fine_seconds_buckets[];
+extern const size_t metrics_n_fine_seconds_buckets;
 
 #endif

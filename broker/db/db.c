@@ -29,11 +29,14 @@ enum {
 	/* limits on what one query may carry */
 	PARAMS_MAX = 4096,
 	PARAM_BYTES_MAX = 64 * 1024 * 1024,
+	/* named statements one connection keeps prepared */
+	PREPARED_MAX = 32,
 };
 
 struct query {
 	TAILQ_ENTRY(query) link;
 	char *sql;
+	const char *name; /* prepared statement name (static), NULL = unnamed */
 	int nparams;
 	char **values;
 	int *lens;
@@ -60,6 +63,9 @@ struct conn {
 	struct query *q; /* in flight while busy */
 	PGresult *last;	 /* latest result of q */
 	bool flushing;	 /* PQflush said there is more to send */
+	bool preparing;	 /* the Prepare of q->name is in flight; q itself is next */
+	const char *prepared[PREPARED_MAX]; /* names prepared on this session */
+	int n_prepared;
 };
 
 struct db {
@@ -86,6 +92,7 @@ struct db_result {
 static void conn_connect(struct conn *c);
 static void conn_io(evutil_socket_t fd, short what, void *arg);
 static void pump(struct db *db);
+static void conn_flush(struct conn *c);
 
 /* A network timeout, not domain time: monotonic, so the wall clock (or the
  * simulated clock) can jump without expiring anything. */
@@ -300,6 +307,8 @@ static void conn_down(struct conn *c, const char *reason)
 	c->last = NULL;
 	c->q = NULL;
 	c->flushing = false;
+	c->preparing = false;
+	c->n_prepared = 0; /* a new session knows no statements */
 	PQfinish(c->pg);
 	c->pg = NULL;
 	c->state = C_DOWN;
@@ -362,8 +371,12 @@ static void notice_to_log(void *arg, const char *message)
 
 static void conn_connect(struct conn *c)
 {
-	const char *keys[] = { "fallback_application_name", "dbname", NULL };
-	const char *vals[] = { "cbqd", c->db->conninfo, NULL };
+	/* The statements db_query_prepared names take arrays and run with
+	 * changing sizes: one generic plan, never a plan per call. Only
+	 * prepared statements see this setting; conninfo's own options win. */
+	const char *keys[] = { "fallback_application_name", "options", "dbname", NULL };
+	const char *vals[] = { "cbqd", "-c plan_cache_mode=force_generic_plan",
+			       c->db->conninfo, NULL };
 
 	c->pg = PQconnectStartParams(keys, vals, 1);
 	if (!c->pg)
@@ -492,6 +505,24 @@ static void conn_read(struct conn *c)
 	}
 	while (!PQisBusy(c->pg)) {
 		r = PQgetResult(c->pg);
+		if (!r && c->preparing) {
+			/* the Prepare is done: on to the query itself */
+			c->preparing = false;
+			if (c->last && PQresultStatus(c->last) == PGRES_COMMAND_OK) {
+				PQclear(c->last);
+				c->last = NULL;
+				c->prepared[c->n_prepared++] = c->q->name;
+				if (PQsendQueryPrepared(c->pg, c->q->name, c->q->nparams,
+							(const char *const *)c->q->values,
+							c->q->lens, c->q->formats, 0)) {
+					conn_flush(c);
+					return;
+				}
+			}
+			/* the Prepare's error, or no result: answers q */
+			conn_finish(c);
+			return;
+		}
 		if (!r) {
 			conn_finish(c);
 			return;
@@ -543,13 +574,37 @@ static void conn_io(evutil_socket_t fd, short what, void *arg)
 	conn_read(c);
 }
 
+static bool conn_has_prepared(const struct conn *c, const char *name)
+{
+	for (int i = 0; i < c->n_prepared; i++)
+		if (strcmp(c->prepared[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Sends q, or first the Prepare of its statement when this session has not
+ * prepared it yet (conn_read sends q once the Prepare is done). More names
+ * than PREPARED_MAX run unprepared. 0 when libpq refused to send. */
+static int conn_send_query(struct conn *c, struct query *q)
+{
+	if (q->name && conn_has_prepared(c, q->name))
+		return PQsendQueryPrepared(c->pg, q->name, q->nparams,
+					   (const char *const *)q->values, q->lens, q->formats, 0);
+	if (q->name && c->n_prepared < PREPARED_MAX) {
+		c->preparing = true;
+		return PQsendPrepare(c->pg, q->name, q->sql, q->nparams, NULL);
+	}
+	return PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->values,
+				 q->lens, q->formats, 0);
+}
+
 /* Starts q on idle connection c. Failures are delivered from the loop. */
 static void conn_send(struct conn *c, struct query *q)
 {
 	struct db *db = c->db;
 
-	if (!PQsendQueryParams(c->pg, q->sql, q->nparams, NULL, (const char *const *)q->values,
-			       q->lens, q->formats, 0)) {
+	if (!conn_send_query(c, q)) {
+		c->preparing = false;
 		char why[200];
 
 		db_message_line(why, sizeof(why), PQerrorMessage(c->pg));
@@ -603,9 +658,16 @@ static void pump(struct db *db)
 void db_query(struct db *db, const char *sql, int nparams, const char *const *values,
 	      const int *lens, db_done_fn *done, void *arg)
 {
+	db_query_prepared(db, NULL, sql, nparams, values, lens, done, arg);
+}
+
+void db_query_prepared(struct db *db, const char *name, const char *sql, int nparams,
+		       const char *const *values, const int *lens, db_done_fn *done, void *arg)
+{
 	struct query *q = cbq_xcalloc(1, sizeof(*q));
 	size_t bytes = 0;
 
+	q->name = name;
 	q->done = done;
 	q->arg = arg;
 	q->queued_at = mono_ms();

@@ -63,6 +63,16 @@ void db_query(struct db *db, const char *sql, int nparams,
 	      const char *const *values, const int *lens, db_done_fn *done,
 	      void *arg);
 
+/*
+ * db_query for a hot statement: each connection prepares sql under name the
+ * first time it runs it (one extra round trip), then only binds and
+ * executes, with no parse or plan. name must outlive db (a string literal)
+ * and stand for one sql text; a new connection prepares again.
+ */
+void db_query_prepared(struct db *db, const char *name, const char *sql, int nparams,
+		       const char *const *values, const int *lens, db_done_fn *done,
+		       void *arg);
+
 int db_rows(const struct db_result *res);
 int db_cols(const struct db_result *res);
 /* Column index by name, -1 when absent. */

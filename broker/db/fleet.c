@@ -14,6 +14,7 @@
 
 struct fleet_call {
 	db_transition_fn *done;
+	db_decided_fn *decided_done;
 	db_launches_fn *launches_done;
 	db_held_fn *held_done;
 	void *arg;
@@ -71,6 +72,114 @@ void db_job_transition(struct db *db, const struct db_transition *t, db_transiti
 	fc->done = done;
 	fc->arg = arg;
 	db_query(db, transition_sql, 8, params, NULL, on_transition, fc);
+}
+
+/* ---- the scheduler's launch decisions, together ---------------------------- */
+
+/* A growing string for array literals; sizes are bounded by the callers'
+ * counts (DB_LAUNCH_DECISIONS_MAX, DB_OUTBOX_SKIP_MAX). */
+struct text {
+	char *p;
+	size_t len, cap;
+};
+
+static void text_putc(struct text *b, char c)
+{
+	if (b->len + 2 > b->cap) {
+		b->cap = b->cap ? 2 * b->cap : 256;
+		b->p = cbq_xrealloc(b->p, b->cap, 1);
+	}
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
+}
+
+static void text_puts(struct text *b, const char *s)
+{
+	for (; *s; s++)
+		text_putc(b, *s);
+}
+
+static const char *text_str(const struct text *b)
+{
+	return b->p ? b->p : "";
+}
+
+static void text_free(struct text *b)
+{
+	free(b->p);
+}
+
+/* Appends s to a Postgres array literal as a quoted element. */
+static void array_item(struct text *b, const char *s)
+{
+	text_putc(b, b->len > 1 ? ',' : '{');
+	text_putc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			text_putc(b, '\\');
+		text_putc(b, *s);
+	}
+	text_putc(b, '"');
+}
+
+static void on_decided(void *arg, const struct db_result *res, const struct db_error *err)
+{
+	struct fleet_call *fc = arg;
+	int n = err ? 0 : db_rows(res);
+	int64_t *ids = cbq_xcalloc((size_t)n + 1, sizeof(*ids));
+
+	for (int r = 0; r < n; r++)
+		ids[r] = strtoll(db_get(res, r, 0), NULL, 10);
+	fc->decided_done(fc->arg, ids, (size_t)n, err);
+	free(ids);
+	free(fc);
+}
+
+void db_jobs_launching(struct db *db, const struct db_launch_decision *d, size_t n, cbq_ms at,
+		       db_decided_fn *done, void *arg)
+{
+	/* the same edge and columns as transition_sql's queued → launching */
+	static const char sql[] =
+		"WITH d AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])"
+		"  AS d(id, block_id, reason)),"
+		" u AS ("
+		" UPDATE jobs j SET state = 'launching', reason = d.reason,"
+		"  updated_at = to_timestamp($4::bigint / 1000.0), block_id = d.block_id, eta = NULL"
+		" FROM d WHERE j.id = d.id AND j.state = 'queued'"
+		" RETURNING j.id, j.updated_at, d.reason"
+		")"
+		" INSERT INTO job_events (job_id, at, from_state, to_state, actor, reason)"
+		" SELECT id, updated_at, 'queued', 'launching', 'scheduler', reason FROM u"
+		" RETURNING job_id";
+	struct fleet_call *fc = cbq_xcalloc(1, sizeof(*fc));
+	struct text ids = { 0 }, blocks = { 0 }, reasons = { 0 };
+	char when[24];
+
+	if (n > DB_LAUNCH_DECISIONS_MAX)
+		n = DB_LAUNCH_DECISIONS_MAX; /* the rest are decided again next cycle */
+	text_putc(&ids, '{');
+	for (size_t i = 0; i < n; i++) {
+		char id[24];
+		snprintf(id, sizeof(id), "%s%" PRId64, i ? "," : "", d[i].job_id);
+		text_puts(&ids, id);
+		array_item(&blocks, d[i].block_id);
+		array_item(&reasons, d[i].reason);
+	}
+	text_putc(&ids, '}');
+	if (!n) {
+		text_putc(&blocks, '{');
+		text_putc(&reasons, '{');
+	}
+	text_putc(&blocks, '}');
+	text_putc(&reasons, '}');
+	snprintf(when, sizeof(when), "%" PRId64, at);
+	const char *params[4] = { text_str(&ids), text_str(&blocks), text_str(&reasons), when };
+	fc->decided_done = done;
+	fc->arg = arg;
+	db_query(db, sql, 4, params, NULL, on_decided, fc);
+	text_free(&ids);
+	text_free(&blocks);
+	text_free(&reasons);
 }
 
 void db_job_launched(struct db *db, int64_t job_id, int32_t attempt, const char *const *instance_ids,
@@ -177,7 +286,8 @@ static void on_outbox(void *arg, const struct db_result *res, const struct db_er
 	free(fc);
 }
 
-void db_launch_outbox(struct db *db, int limit, db_launches_fn *done, void *arg)
+void db_launch_outbox(struct db *db, int limit, const int64_t *skip, size_t n_skip,
+		      db_launches_fn *done, void *arg)
 {
 	static const char sql[] =
 		"SELECT j.id, j.team, j.account_id, a.role_arn, COALESCE(a.external_id, ''),"
@@ -186,15 +296,27 @@ void db_launch_outbox(struct db *db, int limit, db_launches_fn *done, void *arg)
 		" encode(j.user_data, 'hex'), j.tags::text"
 		" FROM jobs j JOIN accounts a ON a.account_id = j.account_id"
 		" WHERE j.state = 'launching' AND j.block_id IS NOT NULL"
+		" AND NOT (j.id = ANY ($2::bigint[]))"
 		" ORDER BY j.updated_at, j.id LIMIT $1";
 	struct fleet_call *fc = cbq_xcalloc(1, sizeof(*fc));
+	struct text list = { 0 };
 	char lim[16];
-	const char *params[1] = { lim };
 
 	snprintf(lim, sizeof(lim), "%d", limit);
+	if (n_skip > DB_OUTBOX_SKIP_MAX)
+		n_skip = DB_OUTBOX_SKIP_MAX; /* the rest are read and skipped by the caller */
+	text_putc(&list, '{');
+	for (size_t i = 0; i < n_skip; i++) {
+		char id[24];
+		snprintf(id, sizeof(id), "%s%" PRId64, i ? "," : "", skip[i]);
+		text_puts(&list, id);
+	}
+	text_putc(&list, '}');
+	const char *params[2] = { lim, text_str(&list) };
 	fc->launches_done = done;
 	fc->arg = arg;
-	db_query(db, sql, 1, params, NULL, on_outbox, fc);
+	db_query(db, sql, 2, params, NULL, on_outbox, fc);
+	text_free(&list);
 }
 
 /* ---- jobs holding instances ----------------------------------------------- */

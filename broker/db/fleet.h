@@ -31,6 +31,21 @@ typedef void db_transition_fn(void *arg, bool applied, const struct db_error *er
 void db_job_transition(struct db *db, const struct db_transition *t, db_transition_fn *done,
 		       void *arg);
 
+/* The scheduler's launch decisions of one cycle, committed together: each
+ * job queued → launching on its block, with its event, in one statement
+ * (one commit and one NOTIFY however many jobs). applied: the ids that
+ * were still queued and moved (a job cancelled meanwhile is not among
+ * them), valid during the callback. At most DB_LAUNCH_DECISIONS_MAX. */
+enum { DB_LAUNCH_DECISIONS_MAX = 100000 };
+struct db_launch_decision {
+	int64_t job_id;
+	const char *block_id;
+	const char *reason;
+};
+typedef void db_decided_fn(void *arg, const int64_t *applied, size_t n, const struct db_error *err);
+void db_jobs_launching(struct db *db, const struct db_launch_decision *d, size_t n, cbq_ms at,
+		       db_decided_fn *done, void *arg);
+
 /* A job in launching, with its launch spec and role. Strings live as long
  * as the callback runs. */
 struct db_launch {
@@ -48,8 +63,12 @@ struct db_launch {
 };
 typedef void db_launches_fn(void *arg, const struct db_launch *l, size_t n,
 			    const struct db_error *err);
-/* At most limit jobs in launching, oldest decision first. */
-void db_launch_outbox(struct db *db, int limit, db_launches_fn *done, void *arg);
+/* At most limit jobs in launching, oldest decision first, leaving out the
+ * n_skip ids in skip (launches the caller has in hand already; at most
+ * DB_OUTBOX_SKIP_MAX are used). */
+enum { DB_OUTBOX_SKIP_MAX = 100000 };
+void db_launch_outbox(struct db *db, int limit, const int64_t *skip, size_t n_skip,
+		      db_launches_fn *done, void *arg);
 
 /* A job holding instances (running or expiring), with what reconcile needs. */
 struct db_held {

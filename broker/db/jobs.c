@@ -198,7 +198,8 @@ void db_caller_lookup(struct db *db, const char *account_id, const char *princip
 
 	cc->done = done;
 	cc->arg = arg;
-	db_query(db,
+	/* every request asks: prepared once per connection */
+	db_query_prepared(db, "cbq_caller",
 		 "SELECT a.team, EXISTS (SELECT 1 FROM admins "
 		 " WHERE cbq_principal_matches(principal, $2)) "
 		 "FROM accounts a WHERE a.account_id = $1",
@@ -325,9 +326,281 @@ void db_job_submit(struct db *db, const struct db_submit *in, db_submit_fn *done
 		params[13] = "";
 	sc->done = done;
 	sc->arg = arg;
-	db_query(db, submit_sql, 20, params, lens, submit_done, sc);
+	db_query_prepared(db, "cbq_submit_one", submit_sql, 20, params, lens, submit_done, sc);
 	free(sgs);
 	free(tags);
+}
+
+/* ---- submit, many at once --------------------------------------------------- */
+
+/*
+ * The batch statement takes one array per column, so its text is the same
+ * whatever the batch size (one plan shape; ready for a prepared statement).
+ * `input` checks each row's account and kind against the tables, so a bad
+ * row is refused alone instead of failing the statement; ids are taken from
+ * the identity sequence in submission order so that each inserted row can
+ * be matched to its input row (a row without an idempotency key has no
+ * other natural key). The lateral join finds, per input row, the row it
+ * inserted or, for a key already used, the job committed under it; the
+ * statement's snapshot does not see its own inserts, so at most one of the
+ * two exists. The NOTIFY trigger on jobs is per statement: one wake-up for
+ * the whole batch.
+ */
+#define SUBMIT_MANY_NCOLS 20
+static const char submit_many_sql[] =
+	"WITH input AS ("
+	" SELECT u.*,"
+	"  EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = u.account_id"
+	"   AND a.team = u.team) AS account_ok,"
+	"  EXISTS (SELECT 1 FROM job_kinds k WHERE k.kind = u.kind) AS kind_ok"
+	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],"
+	"  $7::bigint[], $8::int[], $9::bool[], $10::text[], $11::text[], $12::text[],"
+	"  $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[],"
+	"  $19::text[], $20::text[])"
+	" WITH ORDINALITY AS u(team, account_id, name, kind, instance_type, instance_count,"
+	"  duration_s, priority, checkpointable, image_id, subnet_id, sgs, key_name, user_data,"
+	"  instance_profile, tags, now_ms, submitted_by, idem_key, sha, ord)"
+	"), ok AS ("
+	" SELECT i.*, nextval(pg_get_serial_sequence('jobs', 'id')) AS new_id"
+	" FROM input i WHERE i.account_ok AND i.kind_ok"
+	"), ins AS ("
+	" INSERT INTO jobs (id, team, account_id, name, kind, instance_type, instance_count,"
+	"  duration_s, priority, checkpointable, image_id, subnet_id, security_group_ids,"
+	"  key_name, user_data, instance_profile, tags, submitted_at, updated_at,"
+	"  submitted_by, idempotency_key, request_sha256)"
+	" OVERRIDING SYSTEM VALUE"
+	" SELECT new_id, team, account_id, name, kind, instance_type, instance_count,"
+	"  duration_s, priority, checkpointable, image_id, subnet_id,"
+	"  ARRAY(SELECT jsonb_array_elements_text(sgs::jsonb)), key_name,"
+	"  decode(user_data, 'hex'), instance_profile, tags::jsonb,"
+	"  to_timestamp(now_ms / 1000.0), to_timestamp(now_ms / 1000.0), submitted_by,"
+	"  NULLIF(idem_key, ''), decode(sha, 'hex')"
+	" FROM ok ORDER BY ord"
+	" ON CONFLICT ON CONSTRAINT jobs_idempotency DO NOTHING"
+	" RETURNING *"
+	"), ev AS ("
+	" INSERT INTO job_events (job_id, at, from_state, to_state, actor, reason)"
+	" SELECT id, submitted_at, NULL, 'queued', submitted_by, 'submitted' FROM ins ORDER BY id"
+	")"
+	" SELECT i.ord, i.account_ok, i.kind_ok,"
+	"  coalesce(j.id = ok.new_id, false), coalesce(j.request_sha256 = decode(i.sha, 'hex'), false),"
+	"  " JOB_COLS
+	" FROM input i LEFT JOIN ok ON ok.ord = i.ord"
+	" LEFT JOIN LATERAL ("
+	"  SELECT * FROM ins WHERE ok.new_id IS NOT NULL AND ins.id = ok.new_id"
+	"  UNION ALL"
+	"  SELECT * FROM jobs x WHERE i.idem_key <> '' AND x.team = i.team"
+	"   AND x.idempotency_key = i.idem_key"
+	" ) j ON true"
+	" ORDER BY i.ord";
+enum { SUBMIT_MANY_C0 = 5 }; /* where JOB_COLS start */
+
+/* A Postgres array literal being built: {"a","b",NULL}. */
+struct arr {
+	char *p;
+	size_t len, cap;
+};
+
+static void arr_put(struct arr *a, const char *s, size_t n)
+{
+	if (a->len + n + 1 > a->cap) {
+		a->cap = (a->len + n + 1) * 2;
+		a->p = cbq_xrealloc(a->p, a->cap, 1);
+	}
+	memcpy(a->p + a->len, s, n);
+	a->len += n;
+	a->p[a->len] = '\0';
+}
+
+/* Appends one element, quoted, with " and \ escaped. */
+static void arr_add(struct arr *a, const char *s, size_t n)
+{
+	arr_put(a, a->len ? ",\"" : "{\"", 2);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			arr_put(a, "\\", 1);
+		arr_put(a, &s[i], 1);
+	}
+	arr_put(a, "\"", 1);
+}
+
+static void arr_add_str(struct arr *a, const char *s)
+{
+	arr_add(a, s ? s : "", s ? strlen(s) : 0);
+}
+
+static void arr_add_hex(struct arr *a, const uint8_t *b, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	char pair[2];
+
+	arr_put(a, a->len ? ",\"" : "{\"", 2);
+	for (size_t i = 0; i < n; i++) {
+		pair[0] = digits[b[i] >> 4];
+		pair[1] = digits[b[i] & 15];
+		arr_put(a, pair, 2);
+	}
+	arr_put(a, "\"", 1);
+}
+
+static void arr_end(struct arr *a)
+{
+	if (a->len == 0)
+		arr_put(a, "{", 1);
+	arr_put(a, "}", 1);
+}
+
+static size_t str_bytes(const char *s)
+{
+	/* quoted, every byte possibly escaped; JSON escapes grow 6-fold */
+	return s ? 6 * strlen(s) * 2 + 8 : 8;
+}
+
+size_t db_submit_many_bytes(const struct db_submit *in)
+{
+	const struct job_spec *sp = in->spec;
+	const struct launch_spec *l = &sp->launch;
+	size_t n = 20 * 32; /* numbers, flags, separators */
+
+	n += str_bytes(in->team) + str_bytes(sp->account_id) + str_bytes(sp->name) +
+	     str_bytes(sp->kind) + str_bytes(sp->instance_type) + str_bytes(l->image_id) +
+	     str_bytes(l->subnet_id) + str_bytes(l->key_name) + str_bytes(l->instance_profile) +
+	     str_bytes(in->submitted_by) + str_bytes(in->idempotency_key);
+	n += 2 * l->user_data_len + 8 + 2 * 32 + 8;
+	for (size_t i = 0; i < l->n_security_group_ids; i++)
+		n += str_bytes(l->security_group_ids[i]);
+	for (size_t i = 0; i < l->n_tags; i++)
+		n += str_bytes(l->tags[i].key) + str_bytes(l->tags[i].value) + 32;
+	return n;
+}
+
+struct submit_many_call {
+	db_submit_many_fn *done;
+	void *arg;
+	size_t n;
+};
+
+static void submit_many_done(void *arg, const struct db_result *r, const struct db_error *err)
+{
+	struct submit_many_call *mc = arg;
+	struct scratch s = { 0 };
+	struct db_submit_row *rows = NULL;
+	struct job *jobs = NULL;
+	struct db_error bad_kind = { 0 }, bad_account = { 0 }, shape = { 0 };
+	int nrows = err ? 0 : db_rows(r);
+
+	if (err) {
+		mc->done(mc->arg, NULL, 0, err);
+		goto out;
+	}
+	if ((size_t)nrows != mc->n) {
+		/* one row per input row, always: anything else is a bug here */
+		cbq_fail(&shape.err, CBQ_ERR_INTERNAL, NULL,
+			 "batch submit answered %d rows for %zu submits", nrows, mc->n);
+		mc->done(mc->arg, NULL, 0, &shape);
+		goto out;
+	}
+	cbq_fail(&bad_kind.err, CBQ_ERR_INVALID, NULL, "unknown job kind");
+	snprintf(bad_kind.sqlstate, sizeof(bad_kind.sqlstate), "23503");
+	snprintf(bad_kind.constraint, sizeof(bad_kind.constraint), "jobs_kind_known");
+	cbq_fail(&bad_account.err, CBQ_ERR_INVALID, NULL, "account not of the team");
+	snprintf(bad_account.sqlstate, sizeof(bad_account.sqlstate), "23503");
+	snprintf(bad_account.constraint, sizeof(bad_account.constraint), "jobs_account_of_team");
+	rows = scratch_alloc(&s, mc->n, sizeof(*rows));
+	jobs = scratch_alloc(&s, mc->n, sizeof(*jobs));
+	for (int i = 0; i < nrows; i++) {
+		int64_t ord = get_i64(r, i, 0);
+		struct db_submit_row *row;
+		bool found = !db_is_null(r, i, SUBMIT_MANY_C0);
+
+		if (ord < 1 || (size_t)ord > mc->n)
+			continue; /* unreachable: WITH ORDINALITY counts from 1 */
+		row = &rows[ord - 1];
+		memset(row, 0, sizeof(*row));
+		if (found) {
+			decode_job(&s, r, i, SUBMIT_MANY_C0, &jobs[ord - 1]);
+			row->job = &jobs[ord - 1];
+			if (get_bool(r, i, 3))
+				row->outcome = DB_SUBMIT_CREATED;
+			else
+				row->outcome = get_bool(r, i, 4) ? DB_SUBMIT_EXISTING :
+								   DB_SUBMIT_MISMATCH;
+		} else if (!get_bool(r, i, 2)) {
+			row->err = &bad_kind;
+		} else if (!get_bool(r, i, 1)) {
+			row->err = &bad_account;
+		} else {
+			/* the key's first submit committed after our snapshot */
+			row->outcome = DB_SUBMIT_RACED;
+		}
+	}
+	mc->done(mc->arg, rows, mc->n, NULL);
+out:
+	scratch_free(&s);
+	free(mc);
+}
+
+void db_job_submit_many(struct db *db, const struct db_submit *in, size_t n,
+			db_submit_many_fn *done, void *arg)
+{
+	struct submit_many_call *mc = cbq_xcalloc(1, sizeof(*mc));
+	struct arr cols[SUBMIT_MANY_NCOLS] = { 0 };
+	const char *params[SUBMIT_MANY_NCOLS];
+	size_t bytes = 0;
+	char num[32];
+
+	mc->done = done;
+	mc->arg = arg;
+	mc->n = n;
+	for (size_t i = 0; i < n; i++)
+		bytes += db_submit_many_bytes(&in[i]);
+	if (n == 0 || n > DB_SUBMIT_MANY_MAX || bytes > DB_SUBMIT_MANY_BYTES_MAX) {
+		/* the caller's bug; db_query refuses it and answers from the loop */
+		db_query(db, "", -1, NULL, NULL, submit_many_done, mc);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct db_submit *x = &in[i];
+		const struct job_spec *sp = x->spec;
+		const struct launch_spec *l = &sp->launch;
+		char *sgs = json_of_strings(l->security_group_ids, l->n_security_group_ids);
+		char *tags = json_of_tags(l->tags, l->n_tags);
+
+		arr_add_str(&cols[0], x->team);
+		arr_add_str(&cols[1], sp->account_id);
+		arr_add_str(&cols[2], sp->name);
+		arr_add_str(&cols[3], sp->kind);
+		arr_add_str(&cols[4], sp->instance_type);
+		snprintf(num, sizeof(num), "%d", (int)sp->count);
+		arr_add_str(&cols[5], num);
+		snprintf(num, sizeof(num), "%" PRId64, sp->duration_s);
+		arr_add_str(&cols[6], num);
+		snprintf(num, sizeof(num), "%d", (int)sp->priority);
+		arr_add_str(&cols[7], num);
+		arr_add_str(&cols[8], sp->checkpointable ? "true" : "false");
+		arr_add_str(&cols[9], l->image_id);
+		arr_add_str(&cols[10], l->subnet_id);
+		arr_add_str(&cols[11], sgs);
+		arr_add_str(&cols[12], l->key_name);
+		arr_add_hex(&cols[13], l->user_data, l->user_data ? l->user_data_len : 0);
+		arr_add_str(&cols[14], l->instance_profile);
+		arr_add_str(&cols[15], tags);
+		snprintf(num, sizeof(num), "%" PRId64, x->now);
+		arr_add_str(&cols[16], num);
+		arr_add_str(&cols[17], x->submitted_by);
+		arr_add_str(&cols[18], x->idempotency_key);
+		arr_add_hex(&cols[19], x->request_sha256, 32);
+		free(sgs);
+		free(tags);
+	}
+	for (int c = 0; c < SUBMIT_MANY_NCOLS; c++) {
+		arr_end(&cols[c]);
+		params[c] = cols[c].p;
+	}
+	db_query_prepared(db, "cbq_submit_many", submit_many_sql, SUBMIT_MANY_NCOLS, params, NULL,
+			  submit_many_done, mc);
+	for (int c = 0; c < SUBMIT_MANY_NCOLS; c++)
+		free(cols[c].p);
 }
 
 /* ---- get --------------------------------------------------------------- */

@@ -8,6 +8,7 @@
 #define CBQ_DB_JOBS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/block.h"
@@ -45,6 +46,41 @@ struct db_submit {
 };
 /* Inserts the job and its first job_events row in one statement. */
 void db_job_submit(struct db *db, const struct db_submit *s, db_submit_fn *done, void *arg);
+
+/* One submit's answer within db_job_submit_many. */
+struct db_submit_row {
+	enum db_submit_outcome outcome;
+	const struct job *job; /* NULL when refused or raced */
+	/* This row alone refused, as db_job_submit would have failed it: code
+	 * CBQ_ERR_INVALID, sqlstate 23503, constraint jobs_kind_known or
+	 * jobs_account_of_team. NULL otherwise. */
+	const struct db_error *err;
+};
+typedef void db_submit_many_fn(void *arg, const struct db_submit_row *rows, size_t n,
+			       const struct db_error *err);
+enum {
+	DB_SUBMIT_MANY_MAX = 1024,		  /* submits in one statement */
+	DB_SUBMIT_MANY_BYTES_MAX = 8 * 1024 * 1024, /* their parameter text */
+};
+/*
+ * Inserts n jobs (1..DB_SUBMIT_MANY_MAX) and their first job_events rows in
+ * ONE statement, so in one transaction with one COMMIT. rows[i] answers
+ * in[i], with db_job_submit's outcomes: a row whose account is not its
+ * team's or whose kind is unknown is refused alone (checked in the
+ * statement, before the insert), the others go in. No two of in[] may share
+ * a non-empty (team, idempotency key): the caller sends such a submit in a
+ * later call, so it sees the first as committed (DB_SUBMIT_EXISTING or
+ * MISMATCH), as if the two had come one after the other. On err (rows
+ * NULL) nothing was stored; CBQ_ERR_UNAVAILABLE when Postgres could not be
+ * reached, possibly after the COMMIT (as for db_query). db_submit_many_bytes
+ * bounds what a submit adds to the parameter text, for the caller to keep a
+ * call under DB_SUBMIT_MANY_BYTES_MAX; a call over it or over the count
+ * stores nothing and gets CBQ_ERR_INTERNAL. in[] is copied before the call
+ * returns; done runs from the loop, never inside this call.
+ */
+void db_job_submit_many(struct db *db, const struct db_submit *in, size_t n,
+			db_submit_many_fn *done, void *arg);
+size_t db_submit_many_bytes(const struct db_submit *s);
 
 /* team NULL = any team (admins). job NULL (and err NULL) when not found. */
 void db_job_get(struct db *db, int64_t id, const char *team, db_job_fn *done, void *arg);

@@ -1,10 +1,11 @@
 /*
  * Loading the scheduler's snapshot; see snapshot.h. Nine queries go to the
  * pool at once; each callback copies its rows as text into the snapshot's
- * arena; when the last one answers, the rows become struct sched_input with
- * every name interned (one hash table per namespace). Queries may see
- * slightly different moments: a job that moves in between is caught by the
- * conditional UPDATEs that act on the plan and by the next cycle.
+ * arena (one block of text per query); when the last one answers, the rows
+ * become struct sched_input with every name interned (one hash table per
+ * namespace). Queries may see slightly different moments: a job that moves
+ * in between is caught by the conditional UPDATEs that act on the plan and
+ * by the next cycle.
  */
 #include "db/snapshot.h"
 
@@ -369,10 +370,21 @@ static void on_rows(void *arg, const struct db_result *res, const struct db_erro
 		t->cols = db_cols(res);
 		t->cells = cbq_arena_alloc(&l->snap->arena, (size_t)t->rows * (size_t)t->cols + 1,
 					   sizeof(char *));
+		/* one block for every cell's text: 100,000 queued jobs are a
+		 * million cells, and a malloc each costs more than the text */
+		size_t bytes = 1;
 		for (int r = 0; r < t->rows; r++)
 			for (int c = 0; c < t->cols; c++)
-				t->cells[(size_t)r * (size_t)t->cols + (size_t)c] =
-					cbq_arena_strdup(&l->snap->arena, db_get(res, r, c));
+				bytes += (size_t)db_len(res, r, c) + 1;
+		char *text = cbq_arena_alloc(&l->snap->arena, bytes, 1);
+		for (int r = 0; r < t->rows; r++)
+			for (int c = 0; c < t->cols; c++) {
+				size_t n = (size_t)db_len(res, r, c);
+				memcpy(text, db_get(res, r, c), n);
+				text[n] = '\0';
+				t->cells[(size_t)r * (size_t)t->cols + (size_t)c] = text;
+				text += n + 1;
+			}
 	}
 	free(qa);
 	if (--l->pending == 0)

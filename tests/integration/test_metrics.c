@@ -101,6 +101,8 @@ Test(metrics, tell_what_happened_in_prometheus_text)
 			  "cbq_aws_call_seconds_count{call=\"ec2:RunInstances\"} >= 1",
 			  "cbq_aws_call_seconds_count{call=\"sts:AssumeRole\"} >= 1",
 			  "cbq_scheduler_cycle_seconds_count >= 1",
+			  "cbq_event_loop_lag_seconds_count >= 1",
+			  "cbq_launch_pipeline_seconds_count == 1",
 			  "cbq_jobs{state=\"running\"} == 1",
 			  "cbq_jobs{state=\"queued\"} == 1",
 			  "cbq_queue_depth{kind=\"inference\",team=\"alpha\"} == 1",
