@@ -340,11 +340,12 @@ void db_job_submit(struct db *db, const struct db_submit *in, db_submit_fn *done
  * row is refused alone instead of failing the statement; ids are taken from
  * the identity sequence in submission order so that each inserted row can
  * be matched to its input row (a row without an idempotency key has no
- * other natural key). The lateral join finds, per input row, the row it
- * inserted or, for a key already used, the job committed under it; the
- * statement's snapshot does not see its own inserts, so at most one of the
- * two exists. The NOTIFY trigger on jobs is per statement: one wake-up for
- * the whole batch.
+ * other natural key). A key already used conflicts, and the no-op DO UPDATE
+ * returns the job committed under it, so every answer comes from the
+ * INSERT's own RETURNING rows: the statement never looks jobs up by team,
+ * which a generic plan made on an empty table would do by walking the
+ * team's jobs (jobs_team_id) for every row. The NOTIFY trigger on jobs is
+ * per statement: one wake-up for the whole batch.
  */
 #define SUBMIT_MANY_NCOLS 20
 static const char submit_many_sql[] =
@@ -376,22 +377,22 @@ static const char submit_many_sql[] =
 	"  to_timestamp(now_ms / 1000.0), to_timestamp(now_ms / 1000.0), submitted_by,"
 	"  NULLIF(idem_key, ''), decode(sha, 'hex')"
 	" FROM ok ORDER BY ord"
-	" ON CONFLICT ON CONSTRAINT jobs_idempotency DO NOTHING"
+	/* a key already used: the no-op update returns the job committed under
+	 * it (waiting for a concurrent first submit of the key to commit) */
+	" ON CONFLICT ON CONSTRAINT jobs_idempotency"
+	" DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key"
 	" RETURNING *"
 	"), ev AS ("
 	" INSERT INTO job_events (job_id, at, from_state, to_state, actor, reason)"
-	" SELECT id, submitted_at, NULL, 'queued', submitted_by, 'submitted' FROM ins ORDER BY id"
+	" SELECT id, submitted_at, NULL, 'queued', submitted_by, 'submitted' FROM ins"
+	" WHERE id IN (SELECT new_id FROM ok) ORDER BY id"
 	")"
 	" SELECT i.ord, i.account_ok, i.kind_ok,"
 	"  coalesce(j.id = ok.new_id, false), coalesce(j.request_sha256 = decode(i.sha, 'hex'), false),"
 	"  " JOB_COLS
 	" FROM input i LEFT JOIN ok ON ok.ord = i.ord"
-	" LEFT JOIN LATERAL ("
-	"  SELECT * FROM ins WHERE ok.new_id IS NOT NULL AND ins.id = ok.new_id"
-	"  UNION ALL"
-	"  SELECT * FROM jobs x WHERE i.idem_key <> '' AND x.team = i.team"
-	"   AND x.idempotency_key = i.idem_key"
-	" ) j ON true"
+	" LEFT JOIN ins j ON j.id = ok.new_id"
+	"  OR (i.idem_key <> '' AND j.team = i.team AND j.idempotency_key = i.idem_key)"
 	" ORDER BY i.ord";
 enum { SUBMIT_MANY_C0 = 5 }; /* where JOB_COLS start */
 
