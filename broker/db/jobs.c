@@ -244,17 +244,17 @@ static const char submit_sql[] =
 	"  ARRAY(SELECT jsonb_array_elements_text($12::jsonb)), $13, $14, $15, $16::jsonb,"
 	"  to_timestamp($17::bigint / 1000.0), to_timestamp($17::bigint / 1000.0),"
 	"  $18, NULLIF($19, ''), $20)"
-	" ON CONFLICT ON CONSTRAINT jobs_idempotency DO NOTHING"
-	" RETURNING *"
+	/* a key already used: the no-op update returns the job committed under
+	 * it (see submit_many_sql); xmax = 0 tells a row this INSERT made */
+	" ON CONFLICT ON CONSTRAINT jobs_idempotency"
+	" DO UPDATE SET idempotency_key = EXCLUDED.idempotency_key"
+	" RETURNING *, xmax = 0 AS inserted"
 	"), ev AS ("
 	" INSERT INTO job_events (job_id, at, from_state, to_state, actor, reason)"
 	" SELECT id, submitted_at, NULL, 'queued', submitted_by, 'submitted' FROM ins"
+	" WHERE inserted"
 	")"
-	" SELECT true, true, " JOB_COLS " FROM ins j"
-	" UNION ALL"
-	" SELECT false, j.request_sha256 = $20, " JOB_COLS " FROM jobs j"
-	"  WHERE $19 <> '' AND j.team = $1 AND j.idempotency_key = $19"
-	"  AND NOT EXISTS (SELECT 1 FROM ins)";
+	" SELECT j.inserted, j.inserted OR j.request_sha256 = $20, " JOB_COLS " FROM ins j";
 
 static char *json_of_strings(const char *const *v, size_t n)
 {
