@@ -79,6 +79,9 @@ Test(sched_cycle, queued_jobs_get_reasons_with_numbers)
 	const char *db = h_db_create();
 
 	h_seed_teams(db);
+	/* positions below are by submission order: no time-of-day boost (the
+	 * seeded windows would put the inference job ahead from 20:00 UTC) */
+	h_sql(db, "DELETE FROM policy_windows");
 	add_block(db, "cr-0a00000000000001", "p5.48xlarge", 4, 8);
 	struct h_cbqd *d = h_cbqd_start(db, NULL);
 
