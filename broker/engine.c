@@ -14,6 +14,7 @@
 #include "db/db.h"
 #include "db/jobs.h"
 #include "db/snapshot.h"
+#include "db/caller_batch.h"
 #include "db/submit_batch.h"
 #include "db/verdicts.h"
 #include "sched/sched.h"
@@ -81,6 +82,7 @@ void engine_free(struct engine *e)
 		return;
 	free(e->slots);
 	db_submit_batch_free(e->submits);
+	db_caller_batch_free(e->callers);
 	engine_inventory_free(e);
 	engine_metrics_free(e);
 	free(e);
@@ -294,7 +296,10 @@ void engine_authenticate(struct engine *e, const struct caller *transport, engin
 	struct op *op = op_new(e, transport, arg);
 
 	op->caller_done = done;
-	db_caller_lookup(e->db, transport->account_id, transport->principal, authenticate_done, op);
+	if (!e->callers)
+		e->callers = db_caller_batch_new(e->db);
+	db_caller_batch_add(e->callers, transport->account_id, transport->principal,
+			    authenticate_done, op);
 }
 
 /* ---- submit ---------------------------------------------------------------- */

@@ -18,6 +18,7 @@ struct aws_client;
 struct aws_call_seen;
 struct engine_metrics;
 struct db_submit_batch;
+struct db_caller_batch;
 
 enum {
 	ENGINE_LAUNCH_BATCH = 1024,	 /* outbox rows read at once (one cycle's decisions in one read) */
@@ -86,6 +87,7 @@ struct engine {
 	struct engine_metrics *metrics; /* NULL: nothing counted */
 	/* submits: group commit (created at the first submit) */
 	struct db_submit_batch *submits;
+	struct db_caller_batch *callers; /* caller lookups, batched; made on first use */
 	int submit_batch_max;
 };
 

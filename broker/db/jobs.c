@@ -5,6 +5,7 @@
  * the callback returns.
  */
 #include "db/jobs.h"
+#include "db/pgarray.h"
 #include "core/duration.h"
 
 #include "core/alloc.h"
@@ -164,46 +165,6 @@ static void decode_job(struct scratch *s, const struct db_result *r, int row, in
 	job->submitted_by = db_get(r, row, c++);
 	job->idempotency_key = db_get(r, row, c++);
 	job->instance_ids = json_strings(s, db_get(r, row, c++), &job->n_instance_ids);
-}
-
-/* ---- caller ------------------------------------------------------------ */
-
-struct caller_call {
-	db_caller_fn *done;
-	void *arg;
-};
-
-static void caller_done(void *arg, const struct db_result *r, const struct db_error *err)
-{
-	struct caller_call *cc = arg;
-	struct db_caller c;
-
-	if (err) {
-		cc->done(cc->arg, NULL, err);
-	} else if (db_rows(r) == 0) {
-		cc->done(cc->arg, NULL, NULL);
-	} else {
-		c.team = db_get(r, 0, 0);
-		c.admin = get_bool(r, 0, 1);
-		cc->done(cc->arg, &c, NULL);
-	}
-	free(cc);
-}
-
-void db_caller_lookup(struct db *db, const char *account_id, const char *principal,
-		      db_caller_fn *done, void *arg)
-{
-	struct caller_call *cc = cbq_xcalloc(1, sizeof(*cc));
-	const char *params[] = { account_id, principal };
-
-	cc->done = done;
-	cc->arg = arg;
-	/* every request asks: prepared once per connection */
-	db_query_prepared(db, "cbq_caller",
-		 "SELECT a.team, EXISTS (SELECT 1 FROM admins "
-		 " WHERE cbq_principal_matches(principal, $2)) "
-		 "FROM accounts a WHERE a.account_id = $1",
-		 2, params, NULL, caller_done, cc);
 }
 
 /* ---- submit ------------------------------------------------------------ */
@@ -396,61 +357,6 @@ static const char submit_many_sql[] =
 	" ORDER BY i.ord";
 enum { SUBMIT_MANY_C0 = 5 }; /* where JOB_COLS start */
 
-/* A Postgres array literal being built: {"a","b",NULL}. */
-struct arr {
-	char *p;
-	size_t len, cap;
-};
-
-static void arr_put(struct arr *a, const char *s, size_t n)
-{
-	if (a->len + n + 1 > a->cap) {
-		a->cap = (a->len + n + 1) * 2;
-		a->p = cbq_xrealloc(a->p, a->cap, 1);
-	}
-	memcpy(a->p + a->len, s, n);
-	a->len += n;
-	a->p[a->len] = '\0';
-}
-
-/* Appends one element, quoted, with " and \ escaped. */
-static void arr_add(struct arr *a, const char *s, size_t n)
-{
-	arr_put(a, a->len ? ",\"" : "{\"", 2);
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			arr_put(a, "\\", 1);
-		arr_put(a, &s[i], 1);
-	}
-	arr_put(a, "\"", 1);
-}
-
-static void arr_add_str(struct arr *a, const char *s)
-{
-	arr_add(a, s ? s : "", s ? strlen(s) : 0);
-}
-
-static void arr_add_hex(struct arr *a, const uint8_t *b, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char pair[2];
-
-	arr_put(a, a->len ? ",\"" : "{\"", 2);
-	for (size_t i = 0; i < n; i++) {
-		pair[0] = digits[b[i] >> 4];
-		pair[1] = digits[b[i] & 15];
-		arr_put(a, pair, 2);
-	}
-	arr_put(a, "\"", 1);
-}
-
-static void arr_end(struct arr *a)
-{
-	if (a->len == 0)
-		arr_put(a, "{", 1);
-	arr_put(a, "}", 1);
-}
-
 static size_t str_bytes(const char *s)
 {
 	/* quoted, every byte possibly escaped; JSON escapes grow 6-fold */
@@ -545,7 +451,7 @@ void db_job_submit_many(struct db *db, const struct db_submit *in, size_t n,
 			db_submit_many_fn *done, void *arg)
 {
 	struct submit_many_call *mc = cbq_xcalloc(1, sizeof(*mc));
-	struct arr cols[SUBMIT_MANY_NCOLS] = { 0 };
+	struct db_arr cols[SUBMIT_MANY_NCOLS] = { 0 };
 	const char *params[SUBMIT_MANY_NCOLS];
 	size_t bytes = 0;
 	char num[32];
@@ -567,35 +473,35 @@ void db_job_submit_many(struct db *db, const struct db_submit *in, size_t n,
 		char *sgs = json_of_strings(l->security_group_ids, l->n_security_group_ids);
 		char *tags = json_of_tags(l->tags, l->n_tags);
 
-		arr_add_str(&cols[0], x->team);
-		arr_add_str(&cols[1], sp->account_id);
-		arr_add_str(&cols[2], sp->name);
-		arr_add_str(&cols[3], sp->kind);
-		arr_add_str(&cols[4], sp->instance_type);
+		db_arr_add_str(&cols[0], x->team);
+		db_arr_add_str(&cols[1], sp->account_id);
+		db_arr_add_str(&cols[2], sp->name);
+		db_arr_add_str(&cols[3], sp->kind);
+		db_arr_add_str(&cols[4], sp->instance_type);
 		snprintf(num, sizeof(num), "%d", (int)sp->count);
-		arr_add_str(&cols[5], num);
+		db_arr_add_str(&cols[5], num);
 		snprintf(num, sizeof(num), "%" PRId64, sp->duration_s);
-		arr_add_str(&cols[6], num);
+		db_arr_add_str(&cols[6], num);
 		snprintf(num, sizeof(num), "%d", (int)sp->priority);
-		arr_add_str(&cols[7], num);
-		arr_add_str(&cols[8], sp->checkpointable ? "true" : "false");
-		arr_add_str(&cols[9], l->image_id);
-		arr_add_str(&cols[10], l->subnet_id);
-		arr_add_str(&cols[11], sgs);
-		arr_add_str(&cols[12], l->key_name);
-		arr_add_hex(&cols[13], l->user_data, l->user_data ? l->user_data_len : 0);
-		arr_add_str(&cols[14], l->instance_profile);
-		arr_add_str(&cols[15], tags);
+		db_arr_add_str(&cols[7], num);
+		db_arr_add_str(&cols[8], sp->checkpointable ? "true" : "false");
+		db_arr_add_str(&cols[9], l->image_id);
+		db_arr_add_str(&cols[10], l->subnet_id);
+		db_arr_add_str(&cols[11], sgs);
+		db_arr_add_str(&cols[12], l->key_name);
+		db_arr_add_hex(&cols[13], l->user_data, l->user_data ? l->user_data_len : 0);
+		db_arr_add_str(&cols[14], l->instance_profile);
+		db_arr_add_str(&cols[15], tags);
 		snprintf(num, sizeof(num), "%" PRId64, x->now);
-		arr_add_str(&cols[16], num);
-		arr_add_str(&cols[17], x->submitted_by);
-		arr_add_str(&cols[18], x->idempotency_key);
-		arr_add_hex(&cols[19], x->request_sha256, 32);
+		db_arr_add_str(&cols[16], num);
+		db_arr_add_str(&cols[17], x->submitted_by);
+		db_arr_add_str(&cols[18], x->idempotency_key);
+		db_arr_add_hex(&cols[19], x->request_sha256, 32);
 		free(sgs);
 		free(tags);
 	}
 	for (int c = 0; c < SUBMIT_MANY_NCOLS; c++) {
-		arr_end(&cols[c]);
+		db_arr_end(&cols[c]);
 		params[c] = cols[c].p;
 	}
 	db_query_prepared(db, "cbq_submit_many", submit_many_sql, SUBMIT_MANY_NCOLS, params, NULL,

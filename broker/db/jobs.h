@@ -20,10 +20,9 @@ struct db_caller {
 	const char *team;
 	bool admin;
 };
+/* caller is NULL (and err NULL) when the account is not registered; the
+ * lookups are batched in db/caller_batch.h. */
 typedef void db_caller_fn(void *arg, const struct db_caller *caller, const struct db_error *err);
-/* caller is NULL (and err NULL) when the account is not registered. */
-void db_caller_lookup(struct db *db, const char *account_id, const char *principal,
-		      db_caller_fn *done, void *arg);
 
 enum db_submit_outcome {
 	DB_SUBMIT_CREATED,

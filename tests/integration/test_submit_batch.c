@@ -326,3 +326,68 @@ Test(submit_batch, every_201_survives_kill_9_mid_burst)
 		req_free(&reqs[i]);
 	free(reqs);
 }
+
+/* ---- caller lookups, batched too ---------------------------------------------------- */
+
+/* GET /v1/whoami as account, on its own connection. */
+static void whoami_init(struct req *r, const char *account)
+{
+	char url[128], hdr[64];
+
+	memset(r, 0, sizeof(*r));
+	r->easy = curl_easy_init();
+	cr_assert(r->easy);
+	snprintf(url, sizeof(url), "%s/v1/whoami", d->url);
+	snprintf(hdr, sizeof(hdr), "X-Cbq-Account: %s", account);
+	r->headers = curl_slist_append(NULL, hdr);
+	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	curl_easy_setopt(r->easy, CURLOPT_CAINFO, h_cert("ca.pem"));
+	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEFUNCTION, on_reply);
+	curl_easy_setopt(r->easy, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L);
+}
+
+/* Lookups that share a statement each get their own account's answer: the
+ * team, the admin flag, or 403 for an account cbq does not know. */
+Test(submit_batch, concurrent_callers_each_get_their_own_answer)
+{
+	static const struct {
+		const char *account, *team;
+		bool admin;
+	} who[] = {
+		{ "111111111111", "alpha", false },
+		{ "333333333333", "alpha", true },
+		{ "222222222222", "beta", false },
+		{ "555555555555", NULL, false },
+	};
+	enum { N = 160 };
+	static struct req reqs[N];
+
+	h_sql(db, "INSERT INTO admins (principal) VALUES ('dev:333333333333')");
+	for (size_t i = 0; i < N; i++)
+		whoami_init(&reqs[i], who[i % 4].account);
+	burst(reqs, N, 0);
+	for (size_t i = 0; i < N; i++) {
+		const struct req *r = &reqs[i];
+		if (!who[i % 4].team) {
+			cr_expect_eq(r->status, 403, "request %zu (%s): %ld", i, who[i % 4].account,
+				     r->status);
+			continue;
+		}
+		cr_assert_eq(r->status, 200, "request %zu (%s): %ld", i, who[i % 4].account,
+			     r->status);
+		Cbq__V1__WhoAmIReply *w =
+			cbq__v1__who_am_ireply__unpack(NULL, r->reply_len, r->reply);
+		cr_assert(w);
+		cr_expect_str_eq(w->account_id, who[i % 4].account);
+		cr_expect_str_eq(w->team, who[i % 4].team, "request %zu", i);
+		cr_expect_eq(w->admin, who[i % 4].admin, "request %zu (%s)", i, who[i % 4].account);
+		cbq__v1__who_am_ireply__free_unpacked(w, NULL);
+	}
+	for (size_t i = 0; i < N; i++)
+		req_free(&reqs[i]);
+}
