@@ -63,17 +63,6 @@ struct cbq_app {
 
 enum { TICK_MS = 200, LAG_PERIOD_MS = 50 };
 
-/* Monotonic µs for the loop's own timing (lag, wake-ups): intervals on
- * this machine, never a time anything is stored or decided by, so not
- * util/clock's business. */
-static int64_t mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static void usage(FILE *out)
 {
 	fprintf(out,
@@ -335,7 +324,7 @@ static void schema_checked(void *arg, const struct cbq_error *err)
 static void on_lag(evutil_socket_t fd, short what, void *arg)
 {
 	struct cbq_app *app = arg;
-	int64_t now = mono_us();
+	int64_t now = cbq_clock_mono_us();
 	int64_t late = now - app->lag_due_us;
 	struct timeval tv = { 0, LAG_PERIOD_MS * 1000 };
 
@@ -348,7 +337,7 @@ static void on_lag(evutil_socket_t fd, short what, void *arg)
 			    (double)aws_http_in_flight_peak(app->http));
 	}
 	event_base_update_cache_time(app->base);
-	app->lag_due_us = mono_us() + LAG_PERIOD_MS * 1000;
+	app->lag_due_us = cbq_clock_mono_us() + LAG_PERIOD_MS * 1000;
 	evtimer_add(app->lag, &tv);
 }
 
@@ -372,7 +361,7 @@ static void start_lag_timer(struct cbq_app *app)
 	if (!app->lag)
 		abort();
 	event_base_update_cache_time(app->base);
-	app->lag_due_us = mono_us() + LAG_PERIOD_MS * 1000;
+	app->lag_due_us = cbq_clock_mono_us() + LAG_PERIOD_MS * 1000;
 	evtimer_add(app->lag, &tv);
 }
 
@@ -391,7 +380,7 @@ static void on_wake(evutil_socket_t fd, short what, void *arg)
 static void wake_engine(void *arg, cbq_ms in_ms)
 {
 	struct cbq_app *app = arg;
-	int64_t due = mono_us() + in_ms * 1000;
+	int64_t due = cbq_clock_mono_us() + in_ms * 1000;
 	struct timeval tv = { (time_t)(in_ms / 1000), (suseconds_t)(in_ms % 1000) * 1000 };
 
 	if (app->wake_due_us && app->wake_due_us <= due)

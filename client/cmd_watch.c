@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "call.h"
+#include "util/clock.h"
 #include "cbq/v1/cbq.pb-c.h"
 #include "core/duration.h"
 #include "http.h"
@@ -27,14 +28,6 @@ enum {
 	WATCH_GIVE_UP_MS = 60 * 1000,
 };
 #define WATCH_TIMEOUT_MAX_MS (30LL * 24 * 3600 * 1000) /* --timeout: 30 days at most */
-
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static const char *job_type(const Cbq__V1__Job *j)
 {
@@ -164,7 +157,7 @@ enum cli_exit cli_watch_job(struct cli_ctx *ctx, const struct cli_command *cmd,
 	char *clean_id = NULL;
 	int cols = 0, rows = 0;
 	bool tty, drawn = false;
-	int64_t start = mono_ms(), failing_since = 0;
+	int64_t start = (cbq_clock_mono_us() / 1000), failing_since = 0;
 	Cbq__V1__Job *job = NULL;
 	enum cli_exit rc;
 
@@ -213,7 +206,7 @@ enum cli_exit cli_watch_job(struct cli_ctx *ctx, const struct cli_command *cmd,
 			}
 		} else if (e.transient) {
 			/* a rate limit, a restarting cbqd: keep waiting, for a while */
-			int64_t now = mono_ms();
+			int64_t now = (cbq_clock_mono_us() / 1000);
 
 			if (!failing_since)
 				failing_since = now;
@@ -238,7 +231,7 @@ enum cli_exit cli_watch_job(struct cli_ctx *ctx, const struct cli_command *cmd,
 		}
 
 		if (w.timeout_ms) {
-			int64_t left = w.timeout_ms - (mono_ms() - start);
+			int64_t left = w.timeout_ms - ((cbq_clock_mono_us() / 1000) - start);
 
 			if (left <= 0) {
 				char d[CBQ_DURATION_BUF];

@@ -4,6 +4,7 @@
  * Peer and host are always verified; only https:// is spoken.
  */
 #include "http.h"
+#include "util/clock.h"
 
 #include "auth_iam.h"
 #include "core/job.h"
@@ -32,15 +33,6 @@ struct cli_http {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-/* Local real time, Unix ms. */
-static int64_t local_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Picks X-Cbq-Now-Ms out of the reply's header lines. */
 static size_t on_header(char *line, size_t size, size_t n, void *arg)
 {
@@ -61,7 +53,7 @@ static size_t on_header(char *line, size_t size, size_t n, void *arg)
 
 int64_t cli_http_now_ms(const struct cli_http *h)
 {
-	return local_now_ms() + (h ? h->server_offset_ms : 0);
+	return cbq_clock_real_ms() + (h ? h->server_offset_ms : 0);
 }
 
 struct sink {
@@ -286,7 +278,7 @@ enum cbq_err cli_http_request(struct cli_http *h, const char *method, const char
 	h->header_now_ms = 0;
 	res = curl_easy_perform(c);
 	if (res == CURLE_OK && h->header_now_ms > 0)
-		h->server_offset_ms = h->header_now_ms - local_now_ms();
+		h->server_offset_ms = h->header_now_ms - cbq_clock_real_ms();
 	if (sink.too_big) {
 		rc = cbq_fail(err, CBQ_ERR_TOO_LARGE, "", "%s answered with more than %d MiB", url,
 			      CLI_HTTP_REPLY_MAX / (1024 * 1024));

@@ -5,6 +5,7 @@
  * sequences that every terminal cbq meets understands.
  */
 #include "term.h"
+#include "util/clock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -184,20 +185,12 @@ bool term_resized(void)
 	return r;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int term_wait_key(int timeout_ms)
 {
-	long long until = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	long long until = (cbq_clock_mono_us() / 1000) + (timeout_ms > 0 ? timeout_ms : 0);
 
 	for (;;) {
-		long long left = until - now_ms();
+		long long left = until - (cbq_clock_mono_us() / 1000);
 		struct pollfd p = { .fd = STDIN_FILENO, .events = POLLIN };
 		int n;
 

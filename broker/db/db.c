@@ -5,6 +5,7 @@
  * cbq's tables; it never blocks and never uses libpq's synchronous calls.
  */
 #include "db/db.h"
+#include "util/clock.h"
 
 #include "core/alloc.h"
 
@@ -98,10 +99,7 @@ static void conn_flush(struct conn *c);
  * simulated clock) can jump without expiring anything. */
 static int64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return cbq_clock_mono_us() / 1000;
 }
 
 static char *xmemdup(const char *s, size_t len)

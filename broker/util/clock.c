@@ -14,6 +14,14 @@ cbq_ms cbq_clock_real_ms(void)
 	return (cbq_ms)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t cbq_clock_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 cbq_ms cbq_clock_now(const struct cbq_clock *c)
 {
 	cbq_ms real = cbq_clock_real_ms();

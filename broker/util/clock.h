@@ -1,7 +1,8 @@
 /*
  * The one clock. Real time, or scaled time for demos and tests
  * ("scaled:60" = one simulated minute per real second), so that everything
- * cbqd writes follows the same simulated time. Nothing else reads the time.
+ * cbqd writes follows the same simulated time. Nothing else reads the time
+ * (intervals measured on this machine use cbq_clock_mono_us).
  */
 #ifndef CBQ_UTIL_CLOCK_H
 #define CBQ_UTIL_CLOCK_H
@@ -33,5 +34,8 @@ enum cbq_err cbq_clock_parse_default(const char *spec, cbq_ms real_now, cbq_ms d
 cbq_ms cbq_clock_now(const struct cbq_clock *c);
 /* Real time in Unix milliseconds. */
 cbq_ms cbq_clock_real_ms(void);
+/* Monotonic microseconds, for intervals on this machine (timeouts, lag,
+ * redraws) and never for a time anything is stored or decided by. */
+int64_t cbq_clock_mono_us(void);
 
 #endif
