@@ -1,4 +1,4 @@
-# Sourced by the fleet benchmarks (launch-pipeline, memory-100k, loop-lag):
+# Sourced by the benchmarks (launch-pipeline, memory-100k, loop-lag, submit-vs-pgbench):
 # a throwaway Postgres (deploy/pgtmp), certificates, cbq-awssim with a
 # generated scenario, cbqd, and reading /metrics. Everything started is
 # recorded and ended by the EXIT trap, and the temporary directory removed.
