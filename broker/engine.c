@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "aws/client.h"
+#include "core/teamhint.h"
 #include "db/db.h"
 #include "db/jobs.h"
 #include "db/snapshot.h"
@@ -69,6 +70,7 @@ struct engine *engine_new(struct db *db, const struct cbq_clock *clock)
 	e->plan_next = SCHED_NO_ETA;
 	e->reconcile_at = INT64_MAX;
 	e->submit_batch_max = DB_SUBMIT_BATCH_DEFAULT;
+	e->hints = teamhints_new();
 	struct launch_pacer_settings ps;
 	launch_pacer_settings_default(&ps);
 	if (launch_pacer_init(&e->pacer, &ps, NULL) != CBQ_OK)
@@ -83,6 +85,7 @@ void engine_free(struct engine *e)
 	free(e->slots);
 	db_submit_batch_free(e->submits);
 	db_caller_batch_free(e->callers);
+	teamhints_free(e->hints);
 	engine_inventory_free(e);
 	engine_metrics_free(e);
 	free(e);
@@ -269,24 +272,48 @@ static const struct cbq_error *db_failure(const struct db_error *dberr, struct c
 
 /* ---- authenticate -------------------------------------------------------- */
 
+/* A caller lookup's answer into op->caller (and the team hints); NULL when
+ * it fails, with err set. */
+static const struct caller *caller_found(struct op *op, const struct db_caller *dc,
+					 const struct db_error *dberr, struct cbq_error *err)
+{
+	struct caller *c = &op->caller;
+
+	if (dberr) {
+		db_failure(dberr, err, "looking up the caller");
+		return NULL;
+	}
+	if (!dc) {
+		teamhints_drop(op->e->hints, c->account_id);
+		cbq_fail(err, CBQ_ERR_FORBIDDEN, NULL,
+			 "account %s is not registered with cbq; ask the platform team to add it "
+			 "(cbqd admin account add %s --team TEAM --role-arn ARN)",
+			 c->account_id, c->account_id);
+		return NULL;
+	}
+	snprintf(c->team, sizeof(c->team), "%s", dc->team);
+	c->admin = dc->admin;
+	c->team_unchecked = false;
+	teamhints_put(op->e->hints, c->account_id, c->team);
+	return c;
+}
+
+static void caller_lookup(struct op *op, db_caller_fn *done)
+{
+	struct engine *e = op->e;
+
+	if (!e->callers)
+		e->callers = db_caller_batch_new(e->db);
+	db_caller_batch_add(e->callers, op->caller.account_id, op->caller.principal, done, op);
+}
+
 static void authenticate_done(void *arg, const struct db_caller *dc, const struct db_error *dberr)
 {
 	struct op *op = arg;
 	struct cbq_error err;
+	const struct caller *c = caller_found(op, dc, dberr, &err);
 
-	if (dberr) {
-		op->caller_done(op->arg, NULL, db_failure(dberr, &err, "looking up the caller"));
-	} else if (!dc) {
-		cbq_fail(&err, CBQ_ERR_FORBIDDEN, NULL,
-			 "account %s is not registered with cbq; ask the platform team to add it "
-			 "(cbqd admin account add %s --team TEAM --role-arn ARN)",
-			 op->caller.account_id, op->caller.account_id);
-		op->caller_done(op->arg, NULL, &err);
-	} else {
-		snprintf(op->caller.team, sizeof(op->caller.team), "%s", dc->team);
-		op->caller.admin = dc->admin;
-		op->caller_done(op->arg, &op->caller, NULL);
-	}
+	op->caller_done(op->arg, c, c ? NULL : &err);
 	free(op);
 }
 
@@ -296,10 +323,16 @@ void engine_authenticate(struct engine *e, const struct caller *transport, engin
 	struct op *op = op_new(e, transport, arg);
 
 	op->caller_done = done;
-	if (!e->callers)
-		e->callers = db_caller_batch_new(e->db);
-	db_caller_batch_add(e->callers, transport->account_id, transport->principal,
-			    authenticate_done, op);
+	caller_lookup(op, authenticate_done);
+}
+
+bool engine_caller_hinted(const struct engine *e, struct caller *c)
+{
+	if (!teamhints_get(e->hints, c->account_id, c->team, sizeof(c->team)))
+		return false;
+	c->admin = false;
+	c->team_unchecked = true;
+	return true;
 }
 
 /* ---- submit ---------------------------------------------------------------- */
@@ -316,6 +349,7 @@ static void submit_send(struct op *op)
 {
 	struct db_submit s = {
 		.team = op->caller.team,
+		.caller_account = op->caller.team_unchecked ? op->caller.account_id : NULL,
 		.submitted_by = op->caller.principal,
 		.spec = &op->spec,
 		.idempotency_key = op->key,
@@ -340,12 +374,38 @@ static void unknown_kind(void *arg, const char *kinds, const struct db_error *db
 	free(op);
 }
 
+/* The hint was wrong: the caller's account is no longer of that team. */
+static void submit_relooked(void *arg, const struct db_caller *dc, const struct db_error *dberr)
+{
+	struct op *op = arg;
+	struct cbq_error err;
+
+	if (!caller_found(op, dc, dberr, &err)) {
+		op->job_done(op->arg, NULL, NULL, 0, &err);
+		free(op);
+		return;
+	}
+	submit_send(op);
+}
+
 static void submit_stored(void *arg, enum db_submit_outcome outcome, const struct job *job,
 			  const struct db_error *dberr)
 {
 	struct op *op = arg;
 	struct cbq_error err;
 
+	if (!dberr && outcome == DB_SUBMIT_CALLER_STALE) {
+		teamhints_drop(op->e->hints, op->caller.account_id);
+		if (!op->caller.team_unchecked) {
+			/* a looked-up team is never checked again: a bug below */
+			cbq_fail(&err, CBQ_ERR_INTERNAL, NULL, "internal error while storing the job");
+			op->job_done(op->arg, NULL, NULL, 0, &err);
+			free(op);
+			return;
+		}
+		caller_lookup(op, submit_relooked);
+		return;
+	}
 	if (dberr && strcmp(dberr->constraint, "jobs_kind_known") == 0) {
 		snprintf(op->kind, sizeof(op->kind), "%s", op->spec.kind);
 		db_kind_names(op->e->db, unknown_kind, op);

@@ -19,13 +19,15 @@ struct db;
 struct cbq_clock;
 
 /* Who is calling. The transport fills account_id, principal and
- * auth_method; engine_authenticate fills team and admin. */
+ * auth_method; engine_authenticate fills team and admin, or
+ * engine_caller_hinted fills team alone (team_unchecked). */
 struct caller {
 	char account_id[16];
 	char principal[2049]; /* an IAM ARN is up to 2048 bytes */
 	const char *auth_method; /* "iam", "mtls", "dev" */
 	char team[64];
 	bool admin;
+	bool team_unchecked; /* team is a hint: good for a submit only */
 };
 
 struct engine;
@@ -104,6 +106,12 @@ typedef void engine_caller_fn(void *arg, const struct caller *caller, const stru
 /* Looks up the caller's account: CBQ_ERR_FORBIDDEN naming it when not registered. */
 void engine_authenticate(struct engine *e, const struct caller *transport, engine_caller_fn *done,
 			 void *arg);
+/* For a submit only: the team an earlier lookup found for c's account, at
+ * once and without Postgres; sets c->team and c->team_unchecked (admin
+ * false). engine_submit has the INSERT check that the account is still of
+ * that team, and looks the caller up when it is not. False: no hint, use
+ * engine_authenticate. */
+bool engine_caller_hinted(const struct engine *e, struct caller *c);
 
 typedef void engine_job_fn(void *arg, const struct job *job, const struct job_event *events,
 			   size_t n_events, const struct cbq_error *err);

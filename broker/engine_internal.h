@@ -88,6 +88,7 @@ struct engine {
 	/* submits: group commit (created at the first submit) */
 	struct db_submit_batch *submits;
 	struct db_caller_batch *callers; /* caller lookups, batched; made on first use */
+	struct teamhints *hints; /* account → team of the last lookup (submits' shortcut) */
 	int submit_batch_max;
 };
 

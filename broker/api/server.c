@@ -81,6 +81,7 @@ struct api_call {
 	const char *method_name;
 	char path[128];
 	bool admin_only; /* an R_OPS route reached from elsewhere than loopback */
+	bool team_hint;	 /* the route's team_hint */
 };
 
 /* ---- connections --------------------------------------------------------------
@@ -203,6 +204,7 @@ struct route {
 	enum evhttp_cmd_type method;
 	api_handler_fn *handler;
 	enum route_kind kind;
+	bool team_hint; /* submits only: the caller's team may come from engine_caller_hinted */
 };
 
 static void healthz(struct api_call *call)
@@ -219,15 +221,15 @@ static void readyz(struct api_call *call)
 }
 
 static const struct route routes[] = {
-	{ "/v1/jobs", EVHTTP_REQ_POST, api_jobs_submit, R_AUTH },
-	{ "/v1/jobs", EVHTTP_REQ_GET, api_jobs_list, R_AUTH },
-	{ "/v1/jobs/{id}", EVHTTP_REQ_GET, api_jobs_get, R_AUTH },
-	{ "/v1/jobs/{id}:cancel", EVHTTP_REQ_POST, api_jobs_cancel, R_AUTH },
-	{ "/v1/blocks", EVHTTP_REQ_GET, api_blocks_list, R_AUTH },
-	{ "/v1/whoami", EVHTTP_REQ_GET, api_whoami, R_AUTH },
-	{ "/healthz", EVHTTP_REQ_GET, healthz, R_PUBLIC },
-	{ "/readyz", EVHTTP_REQ_GET, readyz, R_PUBLIC },
-	{ "/metrics", EVHTTP_REQ_GET, api_metrics, R_OPS },
+	{ "/v1/jobs", EVHTTP_REQ_POST, api_jobs_submit, R_AUTH, true },
+	{ "/v1/jobs", EVHTTP_REQ_GET, api_jobs_list, R_AUTH, false },
+	{ "/v1/jobs/{id}", EVHTTP_REQ_GET, api_jobs_get, R_AUTH, false },
+	{ "/v1/jobs/{id}:cancel", EVHTTP_REQ_POST, api_jobs_cancel, R_AUTH, false },
+	{ "/v1/blocks", EVHTTP_REQ_GET, api_blocks_list, R_AUTH, false },
+	{ "/v1/whoami", EVHTTP_REQ_GET, api_whoami, R_AUTH, false },
+	{ "/healthz", EVHTTP_REQ_GET, healthz, R_PUBLIC, false },
+	{ "/readyz", EVHTTP_REQ_GET, readyz, R_PUBLIC, false },
+	{ "/metrics", EVHTTP_REQ_GET, api_metrics, R_OPS, false },
 };
 
 /* Matches path against pattern; {id} takes one segment up to '/' or ':'. */
@@ -433,6 +435,19 @@ static bool cert_account(X509 *cert, char *account, size_t size)
 
 static void authenticated(void *arg, const struct caller *caller, const struct cbq_error *err);
 
+/* The transport knows the account: its team from a hint (submits), else
+ * from a lookup. */
+static void identify(struct api_call *call)
+{
+	struct caller c = call->caller;
+
+	if (call->team_hint && engine_caller_hinted(call->srv->engine, &c)) {
+		authenticated(call, &c, NULL);
+		return;
+	}
+	engine_authenticate(call->srv->engine, &call->caller, authenticated, call);
+}
+
 /* STS answered for the call's IAM token: on to the engine as for mTLS. */
 static void iam_verified(void *arg, const struct auth_iam_identity *id,
 			 const struct cbq_error *err)
@@ -447,7 +462,7 @@ static void iam_verified(void *arg, const struct auth_iam_identity *id,
 	snprintf(c->account_id, sizeof(c->account_id), "%s", id->account);
 	snprintf(c->principal, sizeof(c->principal), "%s", id->arn);
 	c->auth_method = "iam";
-	engine_authenticate(call->srv->engine, c, authenticated, call);
+	identify(call);
 }
 
 /* Who is calling, strongest first: a client certificate, an IAM token
@@ -643,13 +658,14 @@ static void on_request(struct evhttp_request *req, void *arg)
 		return;
 	}
 	call->admin_only = match->kind == R_OPS;
+	call->team_hint = match->team_hint;
 	bool pending = false;
 	if (authenticate_transport(call, &pending, &err)) {
 		api_reply_error(call, &err);
 		return;
 	}
 	if (!pending)
-		engine_authenticate(srv->engine, &call->caller, authenticated, call);
+		identify(call);
 }
 
 /* ---- TLS and listening ----------------------------------------------------------- */

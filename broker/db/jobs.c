@@ -308,23 +308,25 @@ void db_job_submit(struct db *db, const struct db_submit *in, db_submit_fn *done
  * team's jobs (jobs_team_id) for every row. The NOTIFY trigger on jobs is
  * per statement: one wake-up for the whole batch.
  */
-#define SUBMIT_MANY_NCOLS 20
+#define SUBMIT_MANY_NCOLS 21
 static const char submit_many_sql[] =
 	"WITH input AS ("
 	" SELECT u.*,"
 	"  EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = u.account_id"
 	"   AND a.team = u.team) AS account_ok,"
-	"  EXISTS (SELECT 1 FROM job_kinds k WHERE k.kind = u.kind) AS kind_ok"
+	"  EXISTS (SELECT 1 FROM job_kinds k WHERE k.kind = u.kind) AS kind_ok,"
+	"  u.caller = '' OR EXISTS (SELECT 1 FROM accounts a WHERE a.account_id = u.caller"
+	"   AND a.team = u.team) AS caller_ok"
 	" FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],"
 	"  $7::bigint[], $8::int[], $9::bool[], $10::text[], $11::text[], $12::text[],"
 	"  $13::text[], $14::text[], $15::text[], $16::text[], $17::bigint[], $18::text[],"
-	"  $19::text[], $20::text[])"
+	"  $19::text[], $20::text[], $21::text[])"
 	" WITH ORDINALITY AS u(team, account_id, name, kind, instance_type, instance_count,"
 	"  duration_s, priority, checkpointable, image_id, subnet_id, sgs, key_name, user_data,"
-	"  instance_profile, tags, now_ms, submitted_by, idem_key, sha, ord)"
+	"  instance_profile, tags, now_ms, submitted_by, idem_key, sha, caller, ord)"
 	"), ok AS ("
 	" SELECT i.*, nextval(pg_get_serial_sequence('jobs', 'id')) AS new_id"
-	" FROM input i WHERE i.account_ok AND i.kind_ok"
+	" FROM input i WHERE i.account_ok AND i.kind_ok AND i.caller_ok"
 	"), ins AS ("
 	" INSERT INTO jobs (id, team, account_id, name, kind, instance_type, instance_count,"
 	"  duration_s, priority, checkpointable, image_id, subnet_id, security_group_ids,"
@@ -348,14 +350,14 @@ static const char submit_many_sql[] =
 	" SELECT id, submitted_at, NULL, 'queued', submitted_by, 'submitted' FROM ins"
 	" WHERE id IN (SELECT new_id FROM ok) ORDER BY id"
 	")"
-	" SELECT i.ord, i.account_ok, i.kind_ok,"
+	" SELECT i.ord, i.account_ok, i.kind_ok, i.caller_ok,"
 	"  coalesce(j.id = ok.new_id, false), coalesce(j.request_sha256 = decode(i.sha, 'hex'), false),"
 	"  " JOB_COLS
 	" FROM input i LEFT JOIN ok ON ok.ord = i.ord"
 	" LEFT JOIN ins j ON j.id = ok.new_id"
 	"  OR (i.idem_key <> '' AND j.team = i.team AND j.idempotency_key = i.idem_key)"
 	" ORDER BY i.ord";
-enum { SUBMIT_MANY_C0 = 5 }; /* where JOB_COLS start */
+enum { SUBMIT_MANY_C0 = 6 }; /* where JOB_COLS start */
 
 static size_t str_bytes(const char *s)
 {
@@ -372,7 +374,8 @@ size_t db_submit_many_bytes(const struct db_submit *in)
 	n += str_bytes(in->team) + str_bytes(sp->account_id) + str_bytes(sp->name) +
 	     str_bytes(sp->kind) + str_bytes(sp->instance_type) + str_bytes(l->image_id) +
 	     str_bytes(l->subnet_id) + str_bytes(l->key_name) + str_bytes(l->instance_profile) +
-	     str_bytes(in->submitted_by) + str_bytes(in->idempotency_key);
+	     str_bytes(in->submitted_by) + str_bytes(in->idempotency_key) +
+	     str_bytes(in->caller_account);
 	n += 2 * l->user_data_len + 8 + 2 * 32 + 8;
 	for (size_t i = 0; i < l->n_security_group_ids; i++)
 		n += str_bytes(l->security_group_ids[i]);
@@ -427,11 +430,13 @@ static void submit_many_done(void *arg, const struct db_result *r, const struct 
 		if (found) {
 			decode_job(&s, r, i, SUBMIT_MANY_C0, &jobs[ord - 1]);
 			row->job = &jobs[ord - 1];
-			if (get_bool(r, i, 3))
+			if (get_bool(r, i, 4))
 				row->outcome = DB_SUBMIT_CREATED;
 			else
-				row->outcome = get_bool(r, i, 4) ? DB_SUBMIT_EXISTING :
+				row->outcome = get_bool(r, i, 5) ? DB_SUBMIT_EXISTING :
 								   DB_SUBMIT_MISMATCH;
+		} else if (!get_bool(r, i, 3)) {
+			row->outcome = DB_SUBMIT_CALLER_STALE;
 		} else if (!get_bool(r, i, 2)) {
 			row->err = &bad_kind;
 		} else if (!get_bool(r, i, 1)) {
@@ -497,6 +502,7 @@ void db_job_submit_many(struct db *db, const struct db_submit *in, size_t n,
 		db_arr_add_str(&cols[17], x->submitted_by);
 		db_arr_add_str(&cols[18], x->idempotency_key);
 		db_arr_add_hex(&cols[19], x->request_sha256, 32);
+		db_arr_add_str(&cols[20], x->caller_account ? x->caller_account : "");
 		free(sgs);
 		free(tags);
 	}

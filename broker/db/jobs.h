@@ -29,6 +29,7 @@ enum db_submit_outcome {
 	DB_SUBMIT_EXISTING,  /* same idempotency key, same request */
 	DB_SUBMIT_MISMATCH,  /* same idempotency key, different request */
 	DB_SUBMIT_RACED,     /* a concurrent submit with the key is in flight; retry */
+	DB_SUBMIT_CALLER_STALE, /* caller_account is not of team (any more): nothing stored */
 };
 typedef void db_job_fn(void *arg, const struct job *job, const struct job_event *events,
 		       size_t n_events, const struct db_error *err);
@@ -37,13 +38,18 @@ typedef void db_submit_fn(void *arg, enum db_submit_outcome outcome, const struc
 
 struct db_submit {
 	const char *team;
+	/* NULL when team was looked up for this request; otherwise the caller's
+	 * account, which the statement checks is still of team (a team from a
+	 * teamhint) and answers DB_SUBMIT_CALLER_STALE when not */
+	const char *caller_account;
 	const char *submitted_by;
 	const struct job_spec *spec;
 	const char *idempotency_key;       /* NULL or "" for none */
 	const uint8_t *request_sha256;     /* 32 bytes */
 	cbq_ms now;
 };
-/* Inserts the job and its first job_events row in one statement. */
+/* Inserts the job and its first job_events row in one statement; s's team
+ * must have been looked up (caller_account NULL). */
 void db_job_submit(struct db *db, const struct db_submit *s, db_submit_fn *done, void *arg);
 
 /* One submit's answer within db_job_submit_many. */

@@ -142,8 +142,14 @@ static void flight_done(void *arg, const struct db_submit_row *rows, size_t n,
 				err->sqlstate, err->constraint, cbq_log_q(err->err.msg));
 			b->fallback_logged = true;
 		}
-		for (size_t i = 0; i < f->n; i++)
-			db_job_submit(b->db, &f->items[i]->s, f->items[i]->done, f->items[i]->arg);
+		for (size_t i = 0; i < f->n; i++) {
+			struct pending *p = f->items[i];
+			/* the one-by-one statement takes a looked-up team only */
+			if (p->s.caller_account)
+				p->done(p->arg, DB_SUBMIT_CALLER_STALE, NULL, NULL);
+			else
+				db_job_submit(b->db, &p->s, p->done, p->arg);
+		}
 	} else {
 		for (size_t i = 0; i < f->n; i++) {
 			struct pending *p = f->items[i];

@@ -27,7 +27,8 @@ static struct h_cbqd *d;
 
 static void start(void)
 {
-	const char *args[] = { "--rate-per-team", "0", NULL };
+	/* debug: the log says how many submits each statement carried */
+	const char *args[] = { "--rate-per-team", "0", "--log-level", "debug", NULL };
 
 	db = h_db_create();
 	h_seed_teams(db);
@@ -223,6 +224,27 @@ static void expect_committed(const struct req *reqs, size_t n, size_t *acknowled
 	free(ids);
 }
 
+/* cbqd's log shows statements carrying several submits and never the
+ * one-by-one fallback (which answers the same, only slower). */
+static void expect_batched(void)
+{
+	FILE *f = fopen(d->log_path, "r");
+	char line[4096];
+	int most = 0, fallbacks = 0, n;
+
+	cr_assert(f, "cannot read %s", d->log_path);
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "event=submit_batch submits=");
+		if (p && sscanf(p, "event=submit_batch submits=%d", &n) == 1 && n > most)
+			most = n;
+		if (strstr(line, "event=submit_batch_fallback"))
+			fallbacks++;
+	}
+	fclose(f);
+	cr_expect_eq(fallbacks, 0, "batches fell back to one by one; see %s", d->log_path);
+	cr_expect_gt(most, 1, "no statement carried more than one submit");
+}
+
 Test(submit_batch, a_burst_answers_as_one_by_one_would)
 {
 	enum { SAME = 10, SAME_EACH = 5, DIFF = 10, DIFF_EACH = 3, PLAIN = 118 };
@@ -299,6 +321,8 @@ Test(submit_batch, a_burst_answers_as_one_by_one_would)
 	/* the database holds exactly the acknowledged jobs */
 	cr_expect_eq(count_of("SELECT count(*) FROM jobs"), (long long)acknowledged);
 	cr_expect_eq(count_of("SELECT count(*) FROM job_events"), (long long)acknowledged);
+	/* and they went in together, as cbqd's own role may (no one-by-one fallback) */
+	expect_batched();
 	for (size_t i = 0; i < n; i++)
 		req_free(&reqs[i]);
 	free(reqs);
@@ -390,4 +414,100 @@ Test(submit_batch, concurrent_callers_each_get_their_own_answer)
 	}
 	for (size_t i = 0; i < N; i++)
 		req_free(&reqs[i]);
+}
+
+/* One submit in the caller's own account; *team gets the stored job's team
+ * (or the error's message). Returns the status. */
+static long submit_in(const char *caller, const char *account, char *team, size_t size)
+{
+	struct req r;
+	struct h_http_reply reply;
+	long status;
+
+	req_init(&r, account, "training", 1, NULL);
+	reply = h_http(d, "POST", "/v1/jobs", NULL, caller, r.body, r.len);
+	status = reply.status;
+	team[0] = '\0';
+	if (status == 201) {
+		Cbq__V1__Job *job = cbq__v1__job__unpack(NULL, reply.len, reply.body);
+		cr_assert(job);
+		snprintf(team, size, "%s", job->team);
+		cbq__v1__job__free_unpacked(job, NULL);
+	} else {
+		Cbq__V1__Error *e = cbq__v1__error__unpack(NULL, reply.len, reply.body);
+		if (e) {
+			snprintf(team, size, "%s", e->message);
+			cbq__v1__error__free_unpacked(e, NULL);
+		}
+	}
+	h_http_reply_free(&reply);
+	req_free(&r);
+	return status;
+}
+
+static long submit_as(const char *caller, char *team, size_t size)
+{
+	return submit_in(caller, "", team, size);
+}
+
+/* A submit takes its team from what cbqd last looked up for the account
+ * (no lookup of its own); the INSERT checks it. Whatever changed since (an
+ * account moved to another team, removed, its team renamed), the submit
+ * lands where the tables say now, or is refused as a lookup would. */
+Test(submit_batch, a_submit_follows_account_changes_at_once)
+{
+	char team[512];
+	char *stored;
+
+	h_sql(db, "INSERT INTO teams (name) VALUES ('gamma');"
+		  "INSERT INTO accounts (account_id, team, role_arn) VALUES"
+		  " ('444444444444', 'alpha', 'arn:aws:iam::444444444444:role/r'),"
+		  " ('666666666666', 'alpha', 'arn:aws:iam::666666666666:role/r'),"
+		  " ('777777777777', 'gamma', 'arn:aws:iam::777777777777:role/r')");
+
+	/* moved: the first submit looks up (alpha); the second would use it */
+	cr_assert_eq(submit_as("444444444444", team, sizeof(team)), 201, "%s", team);
+	cr_assert_str_eq(team, "alpha");
+	h_sql(db, "DELETE FROM job_events WHERE job_id IN"
+		  " (SELECT id FROM jobs WHERE account_id = '444444444444');"
+		  "DELETE FROM jobs WHERE account_id = '444444444444';"
+		  "UPDATE accounts SET team = 'beta' WHERE account_id = '444444444444'");
+	cr_assert_eq(submit_as("444444444444", team, sizeof(team)), 201, "%s", team);
+	cr_expect_str_eq(team, "beta");
+	stored = h_sql_value(db, "SELECT string_agg(team, ',') FROM jobs"
+				 " WHERE account_id = '444444444444'");
+	cr_expect_str_eq(stored, "beta");
+	free(stored);
+
+	/* moved while its old team's accounts stay: it may no longer name them */
+	h_sql(db, "UPDATE accounts SET team = 'alpha' WHERE account_id = '444444444444'");
+	cr_assert_eq(submit_in("444444444444", "", team, sizeof(team)), 201, "%s", team);
+	cr_assert_str_eq(team, "alpha");
+	cr_assert_eq(submit_in("444444444444", "111111111111", team, sizeof(team)), 201, "%s",
+		     team);
+	h_sql(db, "DELETE FROM job_events WHERE job_id IN"
+		  " (SELECT id FROM jobs WHERE account_id = '444444444444');"
+		  "DELETE FROM jobs WHERE account_id = '444444444444';"
+		  "UPDATE accounts SET team = 'beta' WHERE account_id = '444444444444'");
+	cr_assert_eq(submit_in("444444444444", "111111111111", team, sizeof(team)), 400, "%s",
+		     team);
+	cr_expect(strstr(team, "not registered to team beta"), "%s", team);
+
+	/* removed after a lookup: refused as an unregistered account, nothing stored */
+	cr_assert_eq(submit_as("666666666666", team, sizeof(team)), 201, "%s", team);
+	h_sql(db, "DELETE FROM job_events WHERE job_id IN"
+		  " (SELECT id FROM jobs WHERE account_id = '666666666666');"
+		  "DELETE FROM jobs WHERE account_id = '666666666666';"
+		  "DELETE FROM accounts WHERE account_id = '666666666666'");
+	cr_assert_eq(submit_as("666666666666", team, sizeof(team)), 403, "%s", team);
+	cr_expect(strstr(team, "account 666666666666 is not registered"), "%s", team);
+	cr_expect_eq(count_of("SELECT count(*) FROM jobs WHERE account_id = '666666666666'"), 0);
+
+	/* the team renamed under its jobs */
+	cr_assert_eq(submit_as("777777777777", team, sizeof(team)), 201, "%s", team);
+	cr_assert_str_eq(team, "gamma");
+	h_sql(db, "UPDATE teams SET name = 'delta' WHERE name = 'gamma'");
+	cr_assert_eq(submit_as("777777777777", team, sizeof(team)), 201, "%s", team);
+	cr_expect_str_eq(team, "delta");
+	cr_expect_eq(count_of("SELECT count(*) FROM jobs WHERE team = 'delta'"), 2);
 }

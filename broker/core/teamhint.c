@@ -1,0 +1,90 @@
+/*
+ * Team hints (see teamhint.h): one slot per hash of the account id.
+ */
+#include "core/teamhint.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+enum { ACCOUNT_LEN = 12 };
+
+struct slot {
+	char account[ACCOUNT_LEN + 1]; /* "" = empty */
+	char team[TEAMHINT_TEAM_MAX + 1];
+};
+
+struct teamhints {
+	struct slot slots[TEAMHINT_SLOTS];
+};
+
+static bool account_ok(const char *account)
+{
+	size_t n = 0;
+
+	for (; account[n]; n++)
+		if (account[n] < '0' || account[n] > '9' || n >= ACCOUNT_LEN)
+			return false;
+	return n == ACCOUNT_LEN;
+}
+
+static size_t slot_index(const char *account)
+{
+	uint64_t x = 1469598103934665603ULL;
+
+	for (const char *p = account; *p; p++)
+		x = (x ^ (unsigned char)*p) * 1099511628211ULL;
+	return (size_t)(x & (TEAMHINT_SLOTS - 1));
+}
+
+struct teamhints *teamhints_new(void)
+{
+	return cbq_xcalloc(1, sizeof(struct teamhints));
+}
+
+void teamhints_free(struct teamhints *h)
+{
+	free(h);
+}
+
+void teamhints_put(struct teamhints *h, const char *account, const char *team)
+{
+	struct slot *s;
+	size_t n = strlen(team);
+
+	if (!account_ok(account) || n == 0 || n > TEAMHINT_TEAM_MAX)
+		return;
+	s = &h->slots[slot_index(account)];
+	memcpy(s->account, account, ACCOUNT_LEN + 1);
+	memcpy(s->team, team, n + 1);
+}
+
+bool teamhints_get(const struct teamhints *h, const char *account, char *team, size_t size)
+{
+	const struct slot *s;
+	size_t n;
+
+	if (!account_ok(account))
+		return false;
+	s = &h->slots[slot_index(account)];
+	if (strcmp(s->account, account) != 0)
+		return false;
+	n = strlen(s->team);
+	if (n + 1 > size)
+		return false;
+	memcpy(team, s->team, n + 1);
+	return true;
+}
+
+void teamhints_drop(struct teamhints *h, const char *account)
+{
+	struct slot *s;
+
+	if (!account_ok(account))
+		return;
+	s = &h->slots[slot_index(account)];
+	if (strcmp(s->account, account) == 0)
+		memset(s, 0, sizeof(*s));
+}
