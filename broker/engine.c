@@ -71,6 +71,7 @@ struct engine *engine_new(struct db *db, const struct cbq_clock *clock)
 	e->reconcile_at = INT64_MAX;
 	e->submit_batch_max = DB_SUBMIT_BATCH_DEFAULT;
 	e->hints = teamhints_new();
+	e->timeline = db_timeline_new();
 	struct launch_pacer_settings ps;
 	launch_pacer_settings_default(&ps);
 	if (launch_pacer_init(&e->pacer, &ps, NULL) != CBQ_OK)
@@ -86,6 +87,7 @@ void engine_free(struct engine *e)
 	db_submit_batch_free(e->submits);
 	db_caller_batch_free(e->callers);
 	teamhints_free(e->hints);
+	db_timeline_free(e->timeline);
 	engine_inventory_free(e);
 	engine_metrics_free(e);
 	free(e);
@@ -107,8 +109,11 @@ void engine_set_leader(struct engine *e, bool leader)
 {
 	e->leader = leader;
 	e->dirty = leader;
-	if (leader)
+	if (leader) {
 		e->next_inventory = 0; /* sync right after gaining leadership */
+		/* policy notifications may have been missed while not listening */
+		db_timeline_forget(e->timeline);
+	}
 }
 
 bool engine_is_leader(const struct engine *e)
@@ -125,6 +130,8 @@ void engine_notified(struct engine *e, const char *channel, const char *payload)
 {
 	cbq_log(CBQ_LOG_DEBUG, "notified", "channel=%s payload_bytes=%zu", channel, strlen(payload));
 	e->dirty = true;
+	if (strcmp(channel, "cbq_policy") == 0)
+		db_timeline_forget(e->timeline);
 }
 
 /* ---- the scheduling cycle ------------------------------------------------- */
@@ -134,6 +141,7 @@ struct cycle {
 	struct engine *e;
 	cbq_ms began;	  /* real ms, for the log */
 	size_t pending, launches, reservations;
+	int64_t plan_us; /* planning on the loop: sched_plan, reasons, decisions */
 };
 
 static void cycle_end(struct engine *e)
@@ -152,9 +160,9 @@ static void verdicts_stored(void *arg, long changed, const struct db_error *err)
 		engine_metric_cycle(c->e, (double)(cbq_clock_real_ms() - c->began) / 1000);
 	if (!err)
 		cbq_log(CBQ_LOG_INFO, "sched_cycle",
-			"pending=%zu launches=%zu reservations=%zu changed=%ld ms=%lld", c->pending,
-			c->launches, c->reservations, changed,
-			(long long)(cbq_clock_real_ms() - c->began));
+			"pending=%zu launches=%zu reservations=%zu changed=%ld ms=%lld plan_ms=%.1f",
+			c->pending, c->launches, c->reservations, changed,
+			(long long)(cbq_clock_real_ms() - c->began), (double)c->plan_us / 1000);
 	cycle_end(c->e);
 	free(c);
 }
@@ -166,6 +174,7 @@ static void snapshot_loaded(void *arg, struct db_snapshot *snap, const struct cb
 	struct sched_plan plan = { 0 };
 	struct cbq_error perr = { 0 };
 	char reason[SCHED_REASON_BUF];
+	int64_t t0 = cbq_clock_mono_us();
 
 	if (!snap) {
 		cbq_log(CBQ_LOG_WARN, "sched_snapshot_failed", "error=%s", cbq_log_q(err->msg));
@@ -206,6 +215,7 @@ static void snapshot_loaded(void *arg, struct db_snapshot *snap, const struct cb
 	e->plan_next = plan.next_at;
 	sched_plan_free(&plan);
 	db_snapshot_free(snap);
+	c->plan_us = cbq_clock_mono_us() - t0;
 	db_verdicts_store(e->db, v, verdicts_stored, c);
 }
 
@@ -220,7 +230,8 @@ static void cycle_start(struct engine *e)
 	e->last_cycle_began = c->began;
 	e->cycling = true;
 	e->dirty = false;
-	db_snapshot_load(e->db, cbq_clock_now(e->clock), &e->settings, snapshot_loaded, c);
+	db_snapshot_load(e->db, cbq_clock_now(e->clock), &e->settings, e->timeline, snapshot_loaded,
+			 c);
 }
 
 void engine_tick(struct engine *e)

@@ -19,6 +19,8 @@ struct aws_call_seen;
 struct engine_metrics;
 struct db_submit_batch;
 struct db_caller_batch;
+struct db_timeline;
+struct teamhints;
 
 enum {
 	ENGINE_LAUNCH_BATCH = 1024,	 /* outbox rows read at once (one cycle's decisions in one read) */
@@ -53,6 +55,7 @@ struct engine {
 	bool leader;
 	/* the scheduling cycle (leader only) */
 	struct sched_settings settings;
+	struct db_timeline *timeline; /* the policy timeline, kept across cycles */
 	bool cycling;	   /* a cycle is in flight */
 	bool dirty;	   /* something changed since the last cycle began */
 	cbq_ms last_cycle_began; /* real ms */

@@ -31,7 +31,7 @@ enum q {
 	Q_COUNT
 };
 
-/* $1: now (ms); $2: horizon (ms). */
+/* $1: now (ms); $2: horizon (ms), for Q_TIMELINE the span it is read for. */
 static const char *const sql[Q_COUNT] = {
 	[Q_SETTINGS] = "SELECT ageing_per_hour, fair_share_weight,"
 		       " (extract(epoch FROM fair_share_half_life) * 1000)::bigint"
@@ -79,6 +79,18 @@ struct load {
 	db_snapshot_fn *done;
 	void *arg;
 	cbq_ms now;
+	struct db_timeline *tl;
+	cbq_ms tl_span; /* > 0: Q_TIMELINE was sent, for [now, now + tl_span) */
+};
+
+struct db_timeline {
+	bool valid;
+	cbq_ms from, to;	   /* the clock range it was read for */
+	struct sched_window *rows; /* kind: an index into kinds */
+	size_t n;
+	char **kinds;
+	size_t n_kinds;
+	unsigned long reads;
 };
 
 struct qarg {
@@ -171,6 +183,78 @@ static const char *const *names_finish(struct names *ns, struct cbq_arena *a, si
 	return out;
 }
 
+/* ---- the timeline, kept across snapshots ------------------------------------ */
+
+struct db_timeline *db_timeline_new(void)
+{
+	return cbq_xcalloc(1, sizeof(struct db_timeline));
+}
+
+static void timeline_clear(struct db_timeline *tl)
+{
+	for (size_t i = 0; i < tl->n_kinds; i++)
+		free(tl->kinds[i]);
+	free(tl->kinds);
+	free(tl->rows);
+	tl->kinds = NULL;
+	tl->rows = NULL;
+	tl->n = tl->n_kinds = 0;
+	tl->valid = false;
+}
+
+void db_timeline_free(struct db_timeline *tl)
+{
+	if (!tl)
+		return;
+	timeline_clear(tl);
+	free(tl);
+}
+
+void db_timeline_forget(struct db_timeline *tl)
+{
+	tl->valid = false;
+}
+
+unsigned long db_timeline_reads(const struct db_timeline *tl)
+{
+	return tl->reads;
+}
+
+/* Whether tl answers for [now, now + horizon) without reading it again. */
+static bool timeline_covers(const struct db_timeline *tl, cbq_ms now, cbq_ms horizon)
+{
+	return tl->valid && now >= tl->from && now - tl->from < DB_TIMELINE_MAX_AGE_MS &&
+	       now + horizon <= tl->to;
+}
+
+static int64_t num(const char *s);
+
+/* The rows of Q_TIMELINE, read for [from, from + span), become tl. */
+static void timeline_store(struct db_timeline *tl, const struct table *t, cbq_ms from, cbq_ms span)
+{
+	timeline_clear(tl);
+	tl->rows = cbq_xcalloc((size_t)t->rows + 1, sizeof(*tl->rows));
+	tl->kinds = cbq_xcalloc((size_t)t->rows + 1, sizeof(*tl->kinds));
+	for (int r = 0; r < t->rows; r++) {
+		const char *kind = cell(t, r, 2);
+		size_t k = 0;
+
+		while (k < tl->n_kinds && strcmp(tl->kinds[k], kind) != 0)
+			k++;
+		if (k == tl->n_kinds)
+			tl->kinds[tl->n_kinds++] = cbq_xstrdup(kind);
+		tl->rows[tl->n++] = (struct sched_window){ .start = num(cell(t, r, 0)),
+							   .end = num(cell(t, r, 1)),
+							   .kind = (uint32_t)k,
+							   .boost = (int32_t)num(cell(t, r, 3)),
+							   .max_share = strtod(cell(t, r, 4), NULL) };
+	}
+	tl->from = from;
+	tl->to = from + span;
+	tl->valid = true;
+	tl->reads++;
+}
+
 /* ---- assembly ------------------------------------------------------------- */
 
 static int64_t num(const char *s)
@@ -236,16 +320,17 @@ static void assemble(struct load *l)
 	in->quotas = qv;
 	in->n_quotas = n_q;
 
-	t = &l->t[Q_TIMELINE];
-	struct sched_window *wv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*wv));
-	for (int r = 0; r < t->rows; r++)
-		wv[r] = (struct sched_window){ .start = num(cell(t, r, 0)),
-					       .end = num(cell(t, r, 1)),
-					       .kind = intern(&kinds, cell(t, r, 2)),
-					       .boost = (int32_t)num(cell(t, r, 3)),
-					       .max_share = strtod(cell(t, r, 4), NULL) };
+	/* this snapshot's cut of the timeline, its kinds in the snapshot's names */
+	const struct db_timeline *tl = l->tl;
+	struct sched_window *wv = cbq_arena_alloc(a, tl->n + 1, sizeof(*wv));
+	uint32_t *kind_of = cbq_arena_alloc(a, tl->n_kinds + 1, sizeof(*kind_of));
+	for (size_t k = 0; k < tl->n_kinds; k++)
+		kind_of[k] = intern(&kinds, cbq_arena_strdup(a, tl->kinds[k]));
+	in->n_timeline = sched_window_clip(tl->rows, tl->n, l->now, l->now + in->settings.horizon,
+					   wv);
+	for (size_t r = 0; r < in->n_timeline; r++)
+		wv[r].kind = kind_of[wv[r].kind];
 	in->timeline = wv;
-	in->n_timeline = (size_t)t->rows;
 
 	t = &l->t[Q_BLOCKS];
 	struct sched_block *bv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*bv));
@@ -350,6 +435,8 @@ static void finish(struct load *l)
 		db_snapshot_free(l->snap);
 		l->done(l->arg, NULL, &l->err);
 	} else {
+		if (l->tl_span)
+			timeline_store(l->tl, &l->t[Q_TIMELINE], l->now, l->tl_span);
 		assemble(l);
 		l->done(l->arg, l->snap, NULL);
 	}
@@ -392,23 +479,37 @@ static void on_rows(void *arg, const struct db_result *res, const struct db_erro
 }
 
 void db_snapshot_load(struct db *db, cbq_ms now, const struct sched_settings *settings,
-		      db_snapshot_fn *done, void *arg)
+		      struct db_timeline *tl, db_snapshot_fn *done, void *arg)
 {
 	struct load *l = cbq_xcalloc(1, sizeof(*l));
-	char now_s[24], horizon_s[24];
-	const char *params[2] = { now_s, horizon_s };
+	char now_s[24], span_s[24];
+	const char *params[2] = { now_s, span_s };
+	const cbq_ms timeline_max = (cbq_ms)31 * 86400 * 1000; /* cbq_policy_timeline's limit */
 
 	l->snap = cbq_xcalloc(1, sizeof(*l->snap));
 	l->snap->in.settings = *settings;
 	l->done = done;
 	l->arg = arg;
 	l->now = now;
+	l->tl = tl;
 	l->pending = Q_COUNT;
+	if (timeline_covers(tl, now, settings->horizon)) {
+		l->pending--;
+	} else {
+		l->tl_span = settings->horizon + DB_TIMELINE_SLACK_MS;
+		if (l->tl_span > timeline_max)
+			l->tl_span = settings->horizon > timeline_max ? settings->horizon
+								      : timeline_max;
+	}
 	snprintf(now_s, sizeof(now_s), "%" PRId64, now);
-	snprintf(horizon_s, sizeof(horizon_s), "%" PRId64, settings->horizon);
+	snprintf(span_s, sizeof(span_s), "%" PRId64, l->tl_span);
 	for (int q = 0; q < Q_COUNT; q++) {
-		struct qarg *qa = cbq_xcalloc(1, sizeof(*qa));
+		struct qarg *qa;
 		int np = q == Q_TIMELINE ? 2 : q == Q_TEAMS ? 1 : 0;
+
+		if (q == Q_TIMELINE && !l->tl_span)
+			continue;
+		qa = cbq_xcalloc(1, sizeof(*qa));
 
 		qa->l = l;
 		qa->which = (enum q)q;

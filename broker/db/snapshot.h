@@ -24,11 +24,32 @@ struct db_snapshot {
  * db_snapshot_free(), or NULL with err. */
 typedef void db_snapshot_fn(void *arg, struct db_snapshot *snap, const struct cbq_error *err);
 
+/*
+ * The policy timeline outlives snapshots: SQL's cbq_policy_timeline() costs
+ * tens of milliseconds, and its answer only changes with the policy. It is
+ * read for DB_TIMELINE_SLACK_MS beyond the horizon (within the function's
+ * 31 days) and each snapshot takes its [now, now + horizon) cut of it,
+ * until that runs past what was read, DB_TIMELINE_MAX_AGE_MS of the clock
+ * have passed, or db_timeline_forget is called (a cbq_policy NOTIFY, or
+ * leadership gained: notifications may have been missed).
+ */
+enum {
+	DB_TIMELINE_SLACK_MS = 3 * 86400 * 1000,
+	DB_TIMELINE_MAX_AGE_MS = 3600 * 1000,
+};
+struct db_timeline;
+struct db_timeline *db_timeline_new(void);
+void db_timeline_free(struct db_timeline *tl);
+void db_timeline_forget(struct db_timeline *tl);
+/* How many snapshots read the timeline from Postgres (for tests and logs). */
+unsigned long db_timeline_reads(const struct db_timeline *tl);
+
 /* Reads the snapshot at now; settings seed in.settings (the policy row's
  * ageing, fair-share weight and half-life override theirs) and give the
- * timeline's horizon. */
+ * timeline's horizon; tl (kept by the caller across snapshots, one load at
+ * a time) holds the timeline. */
 void db_snapshot_load(struct db *db, cbq_ms now, const struct sched_settings *settings,
-		      db_snapshot_fn *done, void *arg);
+		      struct db_timeline *tl, db_snapshot_fn *done, void *arg);
 
 void db_snapshot_free(struct db_snapshot *snap);
 

@@ -162,6 +162,12 @@ struct sched_window {
 	double max_share; /* 0..1 */
 };
 
+/* The rows of in[n] that meet [from, to), cut to it, into out (room for n);
+ * returns how many. A timeline read for a longer range, clipped, is the
+ * timeline SQL would give for [from, to): its rows are maximal pieces. */
+size_t sched_window_clip(const struct sched_window *in, size_t n, cbq_ms from, cbq_ms to,
+			 struct sched_window *out);
+
 struct sched_block {
 	const char *id; /* cr-…; unique */
 	enum sched_block_state state;

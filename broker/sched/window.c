@@ -23,6 +23,24 @@ static int cmp_window(const void *a, const void *b)
 	return (x->end > y->end) - (x->end < y->end);
 }
 
+size_t sched_window_clip(const struct sched_window *in, size_t n, cbq_ms from, cbq_ms to,
+			 struct sched_window *out)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (in[i].end <= from || in[i].start >= to)
+			continue;
+		out[k] = in[i];
+		if (out[k].start < from)
+			out[k].start = from;
+		if (out[k].end > to)
+			out[k].end = to;
+		k++;
+	}
+	return k;
+}
+
 static int cmp_quota(const void *a, const void *b)
 {
 	const struct sched_quota *x = a, *y = b;

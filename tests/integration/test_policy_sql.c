@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "harness.h"
+#include "sched/sched.h"
 
 
 /* Limits of the TSV reader: longer lines or more records fail the test. */
@@ -529,6 +530,110 @@ Test(policy_sql, timeline_agrees_with_local_time_at_random_instants)
 	must_exec(c, "ROLLBACK");
 	PQfinish(c);
 	free(sql);
+}
+
+/* The timeline as sched_windows; kinds indexed in names[] (alphabetical, as seeded). */
+static size_t read_windows(PGconn *c, long long now_ms, long long span_ms, struct sched_window *out,
+			   size_t cap)
+{
+	static const char *const names[] = { "inference", "research", "training" };
+	char now_s[24], span_s[24], msg[512];
+	const char *vals[2] = { now_s, span_s };
+	PGresult *r;
+	size_t n;
+
+	snprintf(now_s, sizeof(now_s), "%lld", now_ms);
+	snprintf(span_s, sizeof(span_s), "%lld", span_ms);
+	r = try_exec(c,
+		     "SELECT cbq_ms(start_at), cbq_ms(end_at), kind, boost, max_share"
+		     " FROM cbq_policy_timeline(to_timestamp($1::bigint / 1000.0),"
+		     " make_interval(secs => $2::bigint / 1000.0))",
+		     2, vals, msg, sizeof(msg));
+	cr_assert(r, "%s", msg);
+	n = (size_t)PQntuples(r);
+	cr_assert(n <= cap, "%zu rows", n);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = 0;
+		while (k < 3 && strcmp(names[k], PQgetvalue(r, (int)i, 2)) != 0)
+			k++;
+		cr_assert(k < 3, "kind %s", PQgetvalue(r, (int)i, 2));
+		out[i] = (struct sched_window){ .start = atoll(PQgetvalue(r, (int)i, 0)),
+						.end = atoll(PQgetvalue(r, (int)i, 1)),
+						.kind = k,
+						.boost = atoi(PQgetvalue(r, (int)i, 3)),
+						.max_share = strtod(PQgetvalue(r, (int)i, 4), NULL) };
+	}
+	PQclear(r);
+	return n;
+}
+
+static int cmp_by_kind(const void *a, const void *b)
+{
+	const struct sched_window *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return (x->start > y->start) - (x->start < y->start);
+}
+
+/* cbqd reads the timeline for 31 days and takes each cycle's 28-day cut of
+ * it (sched_window_clip) until the policy changes: every cut must be the
+ * timeline SQL gives for that moment, here across daylight-saving changes
+ * (America/New_York in March and November, Chatham's 45-minute zone). */
+Test(policy_sql, a_cut_of_a_longer_timeline_is_the_timeline)
+{
+	enum { CAP = 4096 };
+	const long long day = 86400000LL, horizon = 28 * day, span = 31 * day;
+	static const char *const starts[] = { "2026-03-01 05:17:00+00", "2026-10-27 23:59:59+00",
+					      "2026-11-23 12:00:00+00" };
+	static struct sched_window whole[CAP], cut[CAP], fresh[CAP];
+	PGconn *c = connect_db();
+	int compared = 0;
+
+	must_exec(c, "BEGIN");
+	must_exec(c, "UPDATE policy_settings SET time_zone = 'America/New_York'");
+	must_exec(c, "INSERT INTO policy_windows (kind, time_zone, days, start_local, end_local,"
+		     " boost, max_share) VALUES"
+		     " ('research', 'Pacific/Chatham', '{2,4}', '01:30', '03:15', 7, 0.5),"
+		     " ('training', NULL, '{7}', '01:00', '04:00', -20, 0.25)");
+	for (size_t s = 0; s < sizeof(starts) / sizeof(starts[0]); s++) {
+		char sql[128];
+		char *t0s;
+		long long t0;
+		size_t n_whole;
+
+		snprintf(sql, sizeof(sql), "SELECT cbq_ms('%s')", starts[s]);
+		t0s = value(sql);
+		t0 = atoll(t0s);
+		free(t0s);
+		n_whole = read_windows(c, t0, span, whole, CAP);
+		for (long long now = t0; now + horizon <= t0 + span; now += 7 * 3600000LL + 1234567) {
+			size_t n_cut = sched_window_clip(whole, n_whole, now, now + horizon, cut);
+			size_t n_fresh = read_windows(c, now, horizon, fresh, CAP);
+
+			qsort(cut, n_cut, sizeof(*cut), cmp_by_kind);
+			qsort(fresh, n_fresh, sizeof(*fresh), cmp_by_kind);
+			cr_assert_eq(n_cut, n_fresh, "from %s + %lld ms: %zu rows cut, %zu fresh",
+				     starts[s], now - t0, n_cut, n_fresh);
+			for (size_t i = 0; i < n_cut; i++) {
+				cr_assert(cut[i].start == fresh[i].start && cut[i].end == fresh[i].end &&
+						  cut[i].kind == fresh[i].kind &&
+						  cut[i].boost == fresh[i].boost &&
+						  cut[i].max_share == fresh[i].max_share,
+					  "from %s + %lld ms, row %zu: cut [%lld, %lld) kind %u %d %g,"
+					  " fresh [%lld, %lld) kind %u %d %g",
+					  starts[s], now - t0, i, (long long)cut[i].start,
+					  (long long)cut[i].end, cut[i].kind, cut[i].boost,
+					  cut[i].max_share, (long long)fresh[i].start,
+					  (long long)fresh[i].end, fresh[i].kind, fresh[i].boost,
+					  fresh[i].max_share);
+			}
+			compared++;
+		}
+	}
+	must_exec(c, "ROLLBACK");
+	PQfinish(c);
+	cr_expect_gt(compared, 20, "only %d moments compared", compared);
 }
 
 Test(policy_sql, timeline_refuses_null_arguments_by_name)
