@@ -86,6 +86,7 @@ void engine_free(struct engine *e)
 	free(e->slots);
 	db_submit_batch_free(e->submits);
 	db_caller_batch_free(e->callers);
+	engine_cycle_free(e);
 	teamhints_free(e->hints);
 	db_timeline_free(e->timeline);
 	engine_inventory_free(e);
@@ -111,8 +112,10 @@ void engine_set_leader(struct engine *e, bool leader)
 	e->dirty = leader;
 	if (leader) {
 		e->next_inventory = 0; /* sync right after gaining leadership */
-		/* policy notifications may have been missed while not listening */
+		/* notifications may have been missed, and verdicts written by
+		 * another leader, while this one was not leading */
 		db_timeline_forget(e->timeline);
+		e->verdicts_rewrite_at = 0;
 	}
 }
 
@@ -134,106 +137,6 @@ void engine_notified(struct engine *e, const char *channel, const char *payload)
 		db_timeline_forget(e->timeline);
 }
 
-/* ---- the scheduling cycle ------------------------------------------------- */
-
-/* One cycle: snapshot → sched_plan → verdicts back to Postgres. */
-struct cycle {
-	struct engine *e;
-	cbq_ms began;	  /* real ms, for the log */
-	size_t pending, launches, reservations;
-	int64_t plan_us; /* planning on the loop: sched_plan, reasons, decisions */
-};
-
-static void cycle_end(struct engine *e)
-{
-	e->cycling = false;
-	e->next_cycle = cbq_clock_real_ms() + ENGINE_CYCLE_MAX_GAP_MS;
-}
-
-static void verdicts_stored(void *arg, long changed, const struct db_error *err)
-{
-	struct cycle *c = arg;
-
-	if (err)
-		cbq_log(CBQ_LOG_WARN, "sched_store_failed", "error=%s", cbq_log_q(err->err.msg));
-	else
-		engine_metric_cycle(c->e, (double)(cbq_clock_real_ms() - c->began) / 1000);
-	if (!err)
-		cbq_log(CBQ_LOG_INFO, "sched_cycle",
-			"pending=%zu launches=%zu reservations=%zu changed=%ld ms=%lld plan_ms=%.1f",
-			c->pending, c->launches, c->reservations, changed,
-			(long long)(cbq_clock_real_ms() - c->began), (double)c->plan_us / 1000);
-	cycle_end(c->e);
-	free(c);
-}
-
-static void snapshot_loaded(void *arg, struct db_snapshot *snap, const struct cbq_error *err)
-{
-	struct cycle *c = arg;
-	struct engine *e = c->e;
-	struct sched_plan plan = { 0 };
-	struct cbq_error perr = { 0 };
-	char reason[SCHED_REASON_BUF];
-	int64_t t0 = cbq_clock_mono_us();
-
-	if (!snap) {
-		cbq_log(CBQ_LOG_WARN, "sched_snapshot_failed", "error=%s", cbq_log_q(err->msg));
-		cycle_end(e);
-		free(c);
-		return;
-	}
-	if (sched_plan(&snap->in, &plan, &perr) != CBQ_OK) {
-		/* the snapshot broke the scheduler's contract: a bug or a bad row */
-		cbq_log(CBQ_LOG_ERROR, "sched_input_refused", "field=%s error=%s", perr.field,
-			cbq_log_q(perr.msg));
-		db_snapshot_free(snap);
-		cycle_end(e);
-		free(c);
-		return;
-	}
-	struct db_verdicts *v = db_verdicts_new(snap->in.n_pending);
-	for (size_t i = 0; i < snap->in.n_pending; i++) {
-		const struct sched_verdict *vd = &plan.verdicts[i];
-		if (vd->place == SCHED_PLACE_LAUNCH && e->aws &&
-		    engine_block_raced(e, snap->in.blocks[vd->block].id))
-			snprintf(reason, sizeof(reason),
-				 "WaitingForCapacity (another account took the capacity on %s first;"
-				 " cbq tries again once it has read EC2)",
-				 snap->in.blocks[vd->block].id);
-		else if (vd->place == SCHED_PLACE_LAUNCH && !e->aws)
-			snprintf(reason, sizeof(reason),
-				 "NoLauncher (would launch %d on %s; cbqd has no AWS settings)",
-				 vd->need, snap->in.blocks[vd->block].id);
-		else
-			sched_reason_format(&snap->in, &plan, i, reason, sizeof(reason));
-		db_verdicts_add(v, snap->in.pending[i].id, reason, vd->eta);
-	}
-	engine_launch_commit(e, &snap->in, &plan);
-	c->pending = snap->in.n_pending;
-	c->launches = plan.n_launches;
-	c->reservations = plan.n_reservations;
-	e->plan_next = plan.next_at;
-	sched_plan_free(&plan);
-	db_snapshot_free(snap);
-	c->plan_us = cbq_clock_mono_us() - t0;
-	db_verdicts_store(e->db, v, verdicts_stored, c);
-}
-
-static void cycle_start(struct engine *e)
-{
-	struct cycle *c = calloc(1, sizeof(*c));
-
-	if (!c)
-		abort();
-	c->e = e;
-	c->began = cbq_clock_real_ms();
-	e->last_cycle_began = c->began;
-	e->cycling = true;
-	e->dirty = false;
-	db_snapshot_load(e->db, cbq_clock_now(e->clock), &e->settings, e->timeline, snapshot_loaded,
-			 c);
-}
-
 void engine_tick(struct engine *e)
 {
 	cbq_ms real = cbq_clock_real_ms();
@@ -250,7 +153,7 @@ void engine_tick(struct engine *e)
 	if ((e->dirty && real >= e->last_cycle_began + ENGINE_CYCLE_MIN_GAP_MS) ||
 	    real >= e->next_cycle ||
 	    (e->plan_next != SCHED_NO_ETA && cbq_clock_now(e->clock) >= e->plan_next))
-		cycle_start(e);
+		engine_cycle_start(e);
 }
 
 cbq_ms engine_real_span(const struct engine *e, cbq_ms span, cbq_ms floor)

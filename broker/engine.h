@@ -84,6 +84,11 @@ void engine_tick(struct engine *e);
 typedef void engine_wake_fn(void *arg, cbq_ms in_ms);
 void engine_set_wake(struct engine *e, engine_wake_fn *fn, void *arg);
 
+/* Plans off the loop on planner's thread (util/offload.h), which the engine
+ * now owns; without one it plans on the loop. */
+struct offload;
+void engine_set_offload(struct engine *e, struct offload *planner);
+
 /* aws_http's sent hook (aws/http.h; engine is the engine): a RunInstances
  * of a launch this engine decided was handed to curl; it ends the launch
  * pipeline's measurement. Only reads the request. */

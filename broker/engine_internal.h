@@ -21,6 +21,9 @@ struct db_submit_batch;
 struct db_caller_batch;
 struct db_timeline;
 struct teamhints;
+struct cycle;
+struct offload;
+struct verdict_memo;
 
 enum {
 	ENGINE_LAUNCH_BATCH = 1024,	 /* outbox rows read at once (one cycle's decisions in one read) */
@@ -56,6 +59,10 @@ struct engine {
 	/* the scheduling cycle (leader only) */
 	struct sched_settings settings;
 	struct db_timeline *timeline; /* the policy timeline, kept across cycles */
+	struct offload *planner;      /* plans off the loop; NULL: on it */
+	struct cycle *cycle;	      /* the cycle in flight, or NULL */
+	struct verdict_memo *verdicts; /* what the last stored cycle wrote; NULL: nothing */
+	cbq_ms verdicts_rewrite_at;    /* real ms: the next cycle writes every verdict */
 	bool cycling;	   /* a cycle is in flight */
 	bool dirty;	   /* something changed since the last cycle began */
 	cbq_ms last_cycle_began; /* real ms */
@@ -94,6 +101,11 @@ struct engine {
 	struct teamhints *hints; /* account → team of the last lookup (submits' shortcut) */
 	int submit_batch_max;
 };
+
+/* engine_cycle.c */
+enum { ENGINE_VERDICT_REWRITE_MS = 5 * 60 * 1000 }; /* real ms */
+void engine_cycle_start(struct engine *e);
+void engine_cycle_free(struct engine *e);
 
 /* engine_metrics.c: what the loops count (nothing without engine_set_metrics) */
 void engine_metric_cycle(struct engine *e, double seconds);

@@ -29,6 +29,7 @@
 #include "engine.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "util/offload.h"
 
 struct cbq_app {
 	struct cbqd_config cfg;
@@ -519,6 +520,7 @@ int cbqd_serve_main(int argc, char **argv)
 	if (!app.wake)
 		abort();
 	engine_set_wake(app.engine, wake_engine, &app);
+	engine_set_offload(app.engine, offload_new(app.base));
 	start_lag_timer(&app);
 	start_aws(&app);
 	if (start_iam(&app, &err) != CBQ_OK) {

@@ -56,7 +56,7 @@ static const char *const sql[Q_COUNT] = {
 		     " FROM blocks b LEFT JOIN block_consumers c ON c.block_id = b.id"
 		     " WHERE b.state IN ('active', 'scheduled') GROUP BY b.id",
 	[Q_PENDING] = "SELECT id, account_id, kind, instance_type, instance_count, duration_s,"
-		      " priority, checkpointable, cbq_ms(submitted_at), attempt"
+		      " priority, checkpointable, cbq_ms(submitted_at), attempt, cbq_ms(updated_at)"
 		      " FROM jobs WHERE state = 'queued'",
 	[Q_RUNNING] = "SELECT id, account_id, kind, block_id, instance_count,"
 		      " cbq_ms(COALESCE(started_at, updated_at)), duration_s, checkpointable,"
@@ -374,11 +374,13 @@ static void assemble(struct load *l)
 
 	t = &l->t[Q_PENDING];
 	struct sched_pending *pv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*pv));
+	cbq_ms *versions = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*versions));
 	size_t n_p = 0;
 	for (int r = 0; r < t->rows; r++) {
 		uint32_t acc = find(&accounts, cell(t, r, 1));
 		if (acc == SCHED_NONE)
 			continue;
+		versions[n_p] = num(cell(t, r, 10));
 		pv[n_p++] = (struct sched_pending){
 			.id = num(cell(t, r, 0)),
 			.account = acc,
@@ -395,6 +397,7 @@ static void assemble(struct load *l)
 	}
 	in->pending = pv;
 	in->n_pending = n_p;
+	l->snap->pending_version = versions;
 
 	t = &l->t[Q_RUNNING];
 	struct sched_running *rv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*rv));

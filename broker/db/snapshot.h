@@ -17,6 +17,9 @@ struct db;
 
 struct db_snapshot {
 	struct sched_input in; /* everything it points to lives in arena */
+	/* in.pending[i]'s version: jobs.updated_at, which every transition
+	 * moves (see core/verdict_memo.h) */
+	const cbq_ms *pending_version;
 	struct cbq_arena arena;
 };
 

@@ -189,3 +189,50 @@ Test(sched_cycle, an_extended_block_moves_the_eta)
 	h_sql(db, "UPDATE blocks SET end_at = end_at + interval '1 day'");
 	free(wait_reason(db, id, "NoLauncher (would launch 1 on cr-0a00000000000004"));
 }
+
+/* The last sched_cycle line of d's log has written=N: returns N, -1 without one. */
+static long last_written(const struct h_cbqd *d)
+{
+	FILE *f = fopen(d->log_path, "r");
+	char line[2048];
+	long n = -1;
+
+	cr_assert(f, "cannot read %s", d->log_path);
+	while (fgets(line, sizeof(line), f)) {
+		const char *p = strstr(line, "event=sched_cycle ");
+		if (p && (p = strstr(p, " written=")))
+			n = strtol(p + 9, NULL, 10);
+	}
+	fclose(f);
+	return n;
+}
+
+/* Cycles write only the verdicts that changed: an idle queue's cycle
+ * writes none. A job whose row moved since (here by hand, as a transition
+ * would: updated_at) gets its verdict again. */
+Test(sched_cycle, cycles_write_only_changed_verdicts)
+{
+	const char *db = h_db_create();
+	char sql[160];
+
+	h_seed_teams(db);
+	struct h_cbqd *d = h_cbqd_start(db, NULL);
+	long a = submit(d, "111111111111", "training", "p5.48xlarge", "2", "1h");
+	long b = submit(d, "222222222222", "training", "p5.48xlarge", "1", "1h");
+
+	free(wait_reason(db, a, "NoEligibleBlock"));
+	free(wait_reason(db, b, "NoEligibleBlock"));
+	/* a cycle with nothing new (one comes at least every 5 s) writes nothing */
+	int waited = 0;
+	while (last_written(d) != 0 && waited < 3 * WAIT_MS) {
+		sleep_ms(200);
+		waited += 200;
+	}
+	cr_assert_eq(last_written(d), 0, "no cycle wrote 0 verdicts within %d ms", 3 * WAIT_MS);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE jobs SET reason = 'moved', updated_at = updated_at + interval '1 ms'"
+		 " WHERE id = %ld",
+		 a);
+	h_sql(db, sql);
+	free(wait_reason(db, a, "NoEligibleBlock"));
+}

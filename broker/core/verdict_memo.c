@@ -1,0 +1,110 @@
+/*
+ * The verdict memo (see verdict_memo.h): linear probing, load at most 1/2,
+ * no deletion (a memo is built whole for one cycle's queue and replaced).
+ */
+#include "core/verdict_memo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/alloc.h"
+
+struct entry {
+	int64_t job; /* 0 = empty (job ids start at 1) */
+	int64_t version;
+	uint64_t hash;
+};
+
+struct verdict_memo {
+	struct entry *slots;
+	size_t n_slots, n; /* n_slots: a power of two */
+};
+
+static size_t index_of(const struct verdict_memo *m, int64_t job)
+{
+	uint64_t x = (uint64_t)job * 0x9E3779B97F4A7C15ULL;
+
+	return (size_t)(x >> 17) & (m->n_slots - 1);
+}
+
+static struct entry *find(const struct verdict_memo *m, int64_t job)
+{
+	size_t i = index_of(m, job);
+
+	while (m->slots[i].job && m->slots[i].job != job)
+		i = (i + 1) & (m->n_slots - 1);
+	return &m->slots[i];
+}
+
+static void resize(struct verdict_memo *m, size_t n_slots)
+{
+	struct entry *old = m->slots;
+	size_t old_n = m->n_slots;
+
+	m->slots = cbq_xcalloc(n_slots, sizeof(*m->slots));
+	m->n_slots = n_slots;
+	for (size_t i = 0; i < old_n; i++)
+		if (old[i].job)
+			*find(m, old[i].job) = old[i];
+	free(old);
+}
+
+struct verdict_memo *verdict_memo_new(size_t expect)
+{
+	struct verdict_memo *m = cbq_xcalloc(1, sizeof(*m));
+	size_t n_slots = 64;
+
+	while (n_slots < 2 * expect)
+		n_slots *= 2;
+	resize(m, n_slots);
+	return m;
+}
+
+void verdict_memo_free(struct verdict_memo *m)
+{
+	if (!m)
+		return;
+	free(m->slots);
+	free(m);
+}
+
+size_t verdict_memo_count(const struct verdict_memo *m)
+{
+	return m->n;
+}
+
+void verdict_memo_put(struct verdict_memo *m, int64_t job, int64_t version, uint64_t hash)
+{
+	struct entry *e;
+
+	if (job == 0)
+		return; /* not a job id; never remembered, so always written */
+	if (2 * (m->n + 1) > m->n_slots)
+		resize(m, 2 * m->n_slots);
+	e = find(m, job);
+	if (!e->job)
+		m->n++;
+	*e = (struct entry){ .job = job, .version = version, .hash = hash };
+}
+
+bool verdict_memo_same(const struct verdict_memo *m, int64_t job, int64_t version, uint64_t hash)
+{
+	const struct entry *e;
+
+	if (!m || job == 0)
+		return false;
+	e = find(m, job);
+	return e->job == job && e->version == version && e->hash == hash;
+}
+
+uint64_t verdict_memo_hash(const char *reason, int64_t eta)
+{
+	uint64_t h = 1469598103934665603ULL;
+	uint64_t u = (uint64_t)eta;
+
+	for (const char *p = reason; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	for (int i = 0; i < 8; i++, u >>= 8)
+		h = (h ^ (u & 0xff)) * 1099511628211ULL;
+	return h;
+}

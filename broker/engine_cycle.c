@@ -1,0 +1,232 @@
+/*
+ * The scheduling cycle (leader only): snapshot → sched_plan → decisions to
+ * the launcher and verdicts back to Postgres. Planning runs off the loop
+ * (util/offload) when the engine has an offload: at 100,000 queued jobs it
+ * takes tens of milliseconds that the API would otherwise wait for. Only
+ * the verdicts that changed since the last cycle are written (see
+ * core/verdict_memo.h), and every ENGINE_VERDICT_REWRITE_MS all of them.
+ */
+#include "engine_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "core/arena.h"
+#include "core/verdict_memo.h"
+#include "db/snapshot.h"
+#include "db/verdicts.h"
+#include "sched/sched.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/offload.h"
+
+struct cycle {
+	struct engine *e;
+	cbq_ms began; /* real ms, for the log */
+	struct db_snapshot *snap;
+	/* filled by plan_work, off the loop */
+	struct sched_plan plan;
+	struct cbq_error perr;
+	enum cbq_err rc;
+	const char **reasons; /* per pending job; NULL for launches (plan_done words them) */
+	uint64_t *hashes;
+	int64_t work_us;
+	/* back on the loop */
+	struct verdict_memo *memo; /* this cycle's verdicts, the memo once stored */
+	int64_t loop_us;
+	size_t pending, written, launches, reservations;
+};
+
+static void cycle_free(struct cycle *c)
+{
+	if (!c)
+		return;
+	sched_plan_free(&c->plan);
+	db_snapshot_free(c->snap);
+	verdict_memo_free(c->memo);
+	free(c);
+}
+
+static void cycle_end(struct engine *e, struct cycle *c)
+{
+	e->cycling = false;
+	e->cycle = NULL;
+	e->next_cycle = cbq_clock_real_ms() + ENGINE_CYCLE_MAX_GAP_MS;
+	cycle_free(c);
+}
+
+static void verdicts_stored(void *arg, long changed, const struct db_error *err)
+{
+	struct cycle *c = arg;
+	struct engine *e = c->e;
+
+	verdict_memo_free(e->verdicts);
+	e->verdicts = NULL; /* a failed write: all of them next time */
+	if (err) {
+		cbq_log(CBQ_LOG_WARN, "sched_store_failed", "error=%s", cbq_log_q(err->err.msg));
+	} else {
+		e->verdicts = c->memo;
+		c->memo = NULL;
+		engine_metric_cycle(e, (double)(cbq_clock_real_ms() - c->began) / 1000);
+		cbq_log(CBQ_LOG_INFO, "sched_cycle",
+			"pending=%zu launches=%zu reservations=%zu written=%zu changed=%ld ms=%lld"
+			" plan_ms=%.1f loop_ms=%.1f",
+			c->pending, c->launches, c->reservations, c->written, changed,
+			(long long)(cbq_clock_real_ms() - c->began), (double)c->work_us / 1000,
+			(double)c->loop_us / 1000);
+	}
+	cycle_end(e, c);
+}
+
+/* Off the loop: touches only the cycle (its snapshot, plan and arena). */
+static void plan_work(void *arg)
+{
+	struct cycle *c = arg;
+	struct db_snapshot *snap = c->snap;
+	size_t n = snap->in.n_pending;
+	char reason[SCHED_REASON_BUF];
+	int64_t t0 = cbq_clock_mono_us();
+
+	c->rc = sched_plan(&snap->in, &c->plan, &c->perr);
+	if (c->rc == CBQ_OK) {
+		c->reasons = cbq_arena_alloc(&snap->arena, n + 1, sizeof(*c->reasons));
+		c->hashes = cbq_arena_alloc(&snap->arena, n + 1, sizeof(*c->hashes));
+		for (size_t i = 0; i < n; i++) {
+			const struct sched_verdict *vd = &c->plan.verdicts[i];
+			if (vd->place == SCHED_PLACE_LAUNCH)
+				continue; /* its words depend on the launcher: plan_done */
+			sched_reason_format(&snap->in, &c->plan, i, reason, sizeof(reason));
+			c->reasons[i] = cbq_arena_strdup(&snap->arena, reason);
+			c->hashes[i] = verdict_memo_hash(reason, vd->eta);
+		}
+	}
+	c->work_us = cbq_clock_mono_us() - t0;
+}
+
+/* A launch verdict's reason, which depends on the launcher. */
+static void launch_reason(const struct engine *e, const struct sched_input *in,
+			  const struct sched_plan *plan, size_t i, char *out, size_t size)
+{
+	const struct sched_verdict *vd = &plan->verdicts[i];
+	const char *block = in->blocks[vd->block].id;
+
+	if (e->aws && engine_block_raced(e, block))
+		snprintf(out, size,
+			 "WaitingForCapacity (another account took the capacity on %s first;"
+			 " cbq tries again once it has read EC2)",
+			 block);
+	else if (!e->aws)
+		snprintf(out, size, "NoLauncher (would launch %d on %s; cbqd has no AWS settings)",
+			 vd->need, block);
+	else
+		sched_reason_format(in, plan, i, out, size);
+}
+
+/* Back on the loop: decisions to the launcher, changed verdicts to Postgres. */
+static void plan_done(void *arg)
+{
+	struct cycle *c = arg;
+	struct engine *e = c->e;
+	const struct sched_input *in = &c->snap->in;
+	char reason[SCHED_REASON_BUF];
+	int64_t t0 = cbq_clock_mono_us();
+	struct db_verdicts *v;
+
+	if (c->rc != CBQ_OK) {
+		/* the snapshot broke the scheduler's contract: a bug or a bad row */
+		cbq_log(CBQ_LOG_ERROR, "sched_input_refused", "field=%s error=%s", c->perr.field,
+			cbq_log_q(c->perr.msg));
+		cycle_end(e, c);
+		return;
+	}
+	c->memo = verdict_memo_new(in->n_pending);
+	v = db_verdicts_new(in->n_pending);
+	for (size_t i = 0; i < in->n_pending; i++) {
+		const struct sched_verdict *vd = &c->plan.verdicts[i];
+		const char *text = c->reasons[i];
+		uint64_t hash = c->hashes[i];
+		int64_t id = in->pending[i].id, version = c->snap->pending_version[i];
+
+		if (vd->place == SCHED_PLACE_LAUNCH) {
+			launch_reason(e, in, &c->plan, i, reason, sizeof(reason));
+			text = reason;
+			hash = verdict_memo_hash(reason, vd->eta);
+		}
+		verdict_memo_put(c->memo, id, version, hash);
+		if (!verdict_memo_same(e->verdicts, id, version, hash))
+			db_verdicts_add(v, id, text, vd->eta);
+	}
+	engine_launch_commit(e, in, &c->plan);
+	c->pending = in->n_pending;
+	c->written = db_verdicts_count(v);
+	c->launches = c->plan.n_launches;
+	c->reservations = c->plan.n_reservations;
+	e->plan_next = c->plan.next_at;
+	/* the plan and snapshot are done with; the memo waits for the write */
+	sched_plan_free(&c->plan);
+	db_snapshot_free(c->snap);
+	c->snap = NULL;
+	c->loop_us = cbq_clock_mono_us() - t0;
+	db_verdicts_store(e->db, v, verdicts_stored, c);
+}
+
+static void snapshot_loaded(void *arg, struct db_snapshot *snap, const struct cbq_error *err)
+{
+	struct cycle *c = arg;
+	struct engine *e = c->e;
+
+	if (!snap) {
+		cbq_log(CBQ_LOG_WARN, "sched_snapshot_failed", "error=%s", cbq_log_q(err->msg));
+		cycle_end(e, c);
+		return;
+	}
+	c->snap = snap;
+	if (e->planner && offload_run(e->planner, plan_work, plan_done, c))
+		return;
+	plan_work(c);
+	plan_done(c);
+}
+
+void engine_cycle_start(struct engine *e)
+{
+	struct cycle *c = calloc(1, sizeof(*c));
+	cbq_ms real = cbq_clock_real_ms();
+
+	if (!c)
+		abort();
+	c->e = e;
+	c->began = real;
+	e->last_cycle_began = real;
+	e->cycling = true;
+	e->cycle = c;
+	e->dirty = false;
+	if (real >= e->verdicts_rewrite_at) {
+		/* now and then every verdict, whatever the memo says */
+		verdict_memo_free(e->verdicts);
+		e->verdicts = NULL;
+		e->verdicts_rewrite_at = real + ENGINE_VERDICT_REWRITE_MS;
+	}
+	db_snapshot_load(e->db, cbq_clock_now(e->clock), &e->settings, e->timeline, snapshot_loaded,
+			 c);
+}
+
+void engine_set_offload(struct engine *e, struct offload *planner)
+{
+	offload_free(e->planner);
+	e->planner = planner;
+}
+
+void engine_cycle_free(struct engine *e)
+{
+	/* a plan still being made: wait for it, then drop it (db_close has
+	 * answered every query, so nothing else holds the cycle) */
+	bool planning = e->planner && offload_busy(e->planner);
+
+	offload_free(e->planner);
+	e->planner = NULL;
+	if (planning)
+		cycle_free(e->cycle);
+	e->cycle = NULL;
+	verdict_memo_free(e->verdicts);
+	e->verdicts = NULL;
+}
