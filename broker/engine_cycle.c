@@ -78,15 +78,18 @@ static void verdicts_stored(void *arg, long changed, const struct db_error *err)
 	cycle_end(e, c);
 }
 
-/* Off the loop: touches only the cycle (its snapshot, plan and arena). */
+/* Off the loop: touches only the cycle (its snapshot, plan and arena) and
+ * reads the timeline the snapshot was loaded with. */
 static void plan_work(void *arg)
 {
 	struct cycle *c = arg;
 	struct db_snapshot *snap = c->snap;
-	size_t n = snap->in.n_pending;
 	char reason[SCHED_REASON_BUF];
 	int64_t t0 = cbq_clock_mono_us();
+	size_t n;
 
+	db_snapshot_assemble(snap);
+	n = snap->in.n_pending;
 	c->rc = sched_plan(&snap->in, &c->plan, &c->perr);
 	if (c->rc == CBQ_OK) {
 		c->reasons = cbq_arena_alloc(&snap->arena, n + 1, sizeof(*c->reasons));

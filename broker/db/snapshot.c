@@ -437,13 +437,22 @@ static void finish(struct load *l)
 	if (l->err.code) {
 		db_snapshot_free(l->snap);
 		l->done(l->arg, NULL, &l->err);
+		free(l);
 	} else {
 		if (l->tl_span)
 			timeline_store(l->tl, &l->t[Q_TIMELINE], l->now, l->tl_span);
-		assemble(l);
+		l->snap->rows = l; /* db_snapshot_assemble frees it */
 		l->done(l->arg, l->snap, NULL);
 	}
-	free(l);
+}
+
+void db_snapshot_assemble(struct db_snapshot *snap)
+{
+	if (!snap->rows)
+		return;
+	assemble(snap->rows);
+	free(snap->rows);
+	snap->rows = NULL;
 }
 
 static void on_rows(void *arg, const struct db_result *res, const struct db_error *err)
@@ -524,6 +533,7 @@ void db_snapshot_free(struct db_snapshot *snap)
 {
 	if (!snap)
 		return;
+	free(snap->rows);
 	cbq_arena_free(&snap->arena);
 	free(snap);
 }

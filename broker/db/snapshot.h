@@ -14,17 +14,21 @@
 #include "sched/sched.h"
 
 struct db;
+struct load;
 
 struct db_snapshot {
-	struct sched_input in; /* everything it points to lives in arena */
+	/* everything it points to lives in arena; empty until
+	 * db_snapshot_assemble */
+	struct sched_input in;
 	/* in.pending[i]'s version: jobs.updated_at, which every transition
 	 * moves (see core/verdict_memo.h) */
 	const cbq_ms *pending_version;
 	struct cbq_arena arena;
+	struct load *rows; /* the rows as read, until assembled */
 };
 
-/* Called once, from the loop: snap is the caller's to free with
- * db_snapshot_free(), or NULL with err. */
+/* Called once, from the loop: snap is the caller's to assemble (on any
+ * thread) and free with db_snapshot_free(), or NULL with err. */
 typedef void db_snapshot_fn(void *arg, struct db_snapshot *snap, const struct cbq_error *err);
 
 /*
@@ -53,6 +57,11 @@ unsigned long db_timeline_reads(const struct db_timeline *tl);
  * a time) holds the timeline. */
 void db_snapshot_load(struct db *db, cbq_ms now, const struct sched_settings *settings,
 		      struct db_timeline *tl, db_snapshot_fn *done, void *arg);
+
+/* Turns the rows into snap->in (interning every name): tens of
+ * milliseconds at 100,000 queued jobs, so any thread may do it, while the
+ * loop leaves snap and the timeline it was loaded with alone. */
+void db_snapshot_assemble(struct db_snapshot *snap);
 
 void db_snapshot_free(struct db_snapshot *snap);
 
