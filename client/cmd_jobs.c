@@ -170,9 +170,11 @@ static enum cli_exit ls_run(struct cli_ctx *ctx, const struct cli_args *args)
 			rc = CLI_EXIT_REFUSED;
 			goto out;
 		}
-		jobs = cli_xrealloc(jobs, (n_jobs + page->n_jobs) * sizeof(*jobs));
-		memcpy(jobs + n_jobs, page->jobs, page->n_jobs * sizeof(*jobs));
-		n_jobs += page->n_jobs;
+		if (page->n_jobs) { /* an empty page has no array (memcpy from NULL is undefined) */
+			jobs = cli_xrealloc(jobs, (n_jobs + page->n_jobs) * sizeof(*jobs));
+			memcpy(jobs + n_jobs, page->jobs, page->n_jobs * sizeof(*jobs));
+			n_jobs += page->n_jobs;
+		}
 		token = page->next_page_token;
 		if (!all || !token || !*token)
 			break;

@@ -39,8 +39,10 @@ char *cbq_xstrdup(const char *s)
 
 char *cbq_xstrndup(const char *s, size_t n)
 {
-	char *d = cbq_xmalloc(n + 1);
+	char *d;
 
+	n = strnlen(s, n); /* never read past s's end */
+	d = cbq_xmalloc(n + 1);
 	memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
