@@ -45,6 +45,7 @@ struct query {
 	db_done_fn *done;
 	void *arg;
 	int64_t queued_at;	 /* monotonic ms */
+	bool background;	 /* db_query_background */
 	struct db_error failure; /* for queries failed without a connection */
 };
 TAILQ_HEAD(query_list, query);
@@ -638,6 +639,28 @@ static void conn_send(struct conn *c, struct query *q)
 	c->q = q;
 }
 
+/* The next query for an idle connection: the first in line that is not
+ * background, else the first background one while background queries hold
+ * fewer than their share of the pool; NULL when nothing may go. */
+static struct query *next_query(struct db *db)
+{
+	int bg_max = db->pool_size - DB_FOREGROUND_RESERVE, bg_busy = 0;
+	struct query *q, *bg = NULL;
+
+	TAILQ_FOREACH (q, &db->waiting, link) {
+		if (!q->background)
+			return q;
+		if (!bg)
+			bg = q;
+	}
+	if (!bg)
+		return NULL;
+	for (int i = 0; i < db->pool_size; i++)
+		bg_busy += db->conns[i].state == C_BUSY && db->conns[i].q &&
+			   db->conns[i].q->background;
+	return bg_busy < (bg_max < 1 ? 1 : bg_max) ? bg : NULL;
+}
+
 static void pump(struct db *db)
 {
 	for (int i = 0; i < db->pool_size && !TAILQ_EMPTY(&db->waiting); i++) {
@@ -646,26 +669,45 @@ static void pump(struct db *db)
 
 		if (c->state != C_IDLE)
 			continue;
-		q = TAILQ_FIRST(&db->waiting);
+		if (!(q = next_query(db)))
+			break;
 		TAILQ_REMOVE(&db->waiting, q, link);
 		db->n_waiting--;
 		conn_send(c, q);
 	}
 }
 
+static void query_submit(struct db *db, const char *name, const char *sql, int nparams,
+			 const char *const *values, const int *lens, bool background,
+			 db_done_fn *done, void *arg);
+
 void db_query(struct db *db, const char *sql, int nparams, const char *const *values,
 	      const int *lens, db_done_fn *done, void *arg)
 {
-	db_query_prepared(db, NULL, sql, nparams, values, lens, done, arg);
+	query_submit(db, NULL, sql, nparams, values, lens, false, done, arg);
+}
+
+void db_query_background(struct db *db, const char *sql, int nparams,
+			 const char *const *values, const int *lens, db_done_fn *done, void *arg)
+{
+	query_submit(db, NULL, sql, nparams, values, lens, true, done, arg);
 }
 
 void db_query_prepared(struct db *db, const char *name, const char *sql, int nparams,
 		       const char *const *values, const int *lens, db_done_fn *done, void *arg)
 {
+	query_submit(db, name, sql, nparams, values, lens, false, done, arg);
+}
+
+static void query_submit(struct db *db, const char *name, const char *sql, int nparams,
+			 const char *const *values, const int *lens, bool background,
+			 db_done_fn *done, void *arg)
+{
 	struct query *q = cbq_xcalloc(1, sizeof(*q));
 	size_t bytes = 0;
 
 	q->name = name;
+	q->background = background;
 	q->done = done;
 	q->arg = arg;
 	q->queued_at = mono_ms();

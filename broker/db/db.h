@@ -73,6 +73,18 @@ void db_query_prepared(struct db *db, const char *name, const char *sql, int npa
 		       const char *const *values, const int *lens, db_done_fn *done,
 		       void *arg);
 
+/*
+ * db_query for the leader's background work (the scheduling cycle's
+ * snapshot and verdicts): it waits behind every other query and never takes
+ * more than pool_size - DB_FOREGROUND_RESERVE connections (at least one),
+ * so a cycle reading 100,000 queued jobs never makes a submit wait for a
+ * connection.
+ */
+enum { DB_FOREGROUND_RESERVE = 2 };
+void db_query_background(struct db *db, const char *sql, int nparams,
+			 const char *const *values, const int *lens, db_done_fn *done,
+			 void *arg);
+
 int db_rows(const struct db_result *res);
 int db_cols(const struct db_result *res);
 /* Column index by name, -1 when absent. */

@@ -525,7 +525,7 @@ void db_snapshot_load(struct db *db, cbq_ms now, const struct sched_settings *se
 
 		qa->l = l;
 		qa->which = (enum q)q;
-		db_query(db, sql[q], np, np ? params : NULL, NULL, on_rows, qa);
+		db_query_background(db, sql[q], np, np ? params : NULL, NULL, on_rows, qa);
 	}
 }
 

@@ -118,7 +118,7 @@ void db_verdicts_store(struct db *db, struct db_verdicts *v, db_verdicts_fn *don
 	params[2] = v->etas.p;
 	s->done = done;
 	s->arg = arg;
-	db_query(db, sql, 3, params, NULL, on_stored, s);
+	db_query_background(db, sql, 3, params, NULL, on_stored, s);
 	free(v->ids.p);
 	free(v->reasons.p);
 	free(v->etas.p);
