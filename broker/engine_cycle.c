@@ -28,11 +28,11 @@ struct cycle {
 	struct sched_plan plan;
 	struct cbq_error perr;
 	enum cbq_err rc;
-	const char **reasons; /* per pending job; NULL for launches (plan_done words them) */
-	uint64_t *hashes;
+	const struct verdict_memo *last; /* e->verdicts: read-only while the cycle runs */
+	struct verdict_memo *memo; /* this cycle's verdicts, the memo once stored */
+	struct db_verdicts *v;	   /* the verdicts to write */
 	int64_t work_us;
 	/* back on the loop */
-	struct verdict_memo *memo; /* this cycle's verdicts, the memo once stored */
 	int64_t loop_us;
 	size_t pending, written, launches, reservations;
 };
@@ -44,6 +44,7 @@ static void cycle_free(struct cycle *c)
 	sched_plan_free(&c->plan);
 	db_snapshot_free(c->snap);
 	verdict_memo_free(c->memo);
+	db_verdicts_free(c->v);
 	free(c);
 }
 
@@ -78,6 +79,19 @@ static void verdicts_stored(void *arg, long changed, const struct db_error *err)
 	cycle_end(e, c);
 }
 
+/* Job i's verdict goes into this cycle's memo, and to Postgres unless the
+ * last cycle wrote the same for the job as it stands. */
+static void note_verdict(struct cycle *c, size_t i, const char *reason)
+{
+	const struct sched_verdict *vd = &c->plan.verdicts[i];
+	int64_t id = c->snap->in.pending[i].id, version = c->snap->pending_version[i];
+	uint64_t hash = verdict_memo_hash(reason, vd->eta);
+
+	verdict_memo_put(c->memo, id, version, hash);
+	if (!verdict_memo_same(c->last, id, version, hash))
+		db_verdicts_add(c->v, id, reason, vd->eta);
+}
+
 /* Off the loop: touches only the cycle (its snapshot, plan and arena) and
  * reads the timeline the snapshot was loaded with. */
 static void plan_work(void *arg)
@@ -92,15 +106,13 @@ static void plan_work(void *arg)
 	n = snap->in.n_pending;
 	c->rc = sched_plan(&snap->in, &c->plan, &c->perr);
 	if (c->rc == CBQ_OK) {
-		c->reasons = cbq_arena_alloc(&snap->arena, n + 1, sizeof(*c->reasons));
-		c->hashes = cbq_arena_alloc(&snap->arena, n + 1, sizeof(*c->hashes));
+		c->memo = verdict_memo_new(n);
+		c->v = db_verdicts_new(n);
 		for (size_t i = 0; i < n; i++) {
-			const struct sched_verdict *vd = &c->plan.verdicts[i];
-			if (vd->place == SCHED_PLACE_LAUNCH)
+			if (c->plan.verdicts[i].place == SCHED_PLACE_LAUNCH)
 				continue; /* its words depend on the launcher: plan_done */
 			sched_reason_format(&snap->in, &c->plan, i, reason, sizeof(reason));
-			c->reasons[i] = cbq_arena_strdup(&snap->arena, reason);
-			c->hashes[i] = verdict_memo_hash(reason, vd->eta);
+			note_verdict(c, i, reason);
 		}
 	}
 	c->work_us = cbq_clock_mono_us() - t0;
@@ -142,26 +154,15 @@ static void plan_done(void *arg)
 		cycle_end(e, c);
 		return;
 	}
-	c->memo = verdict_memo_new(in->n_pending);
-	v = db_verdicts_new(in->n_pending);
 	for (size_t i = 0; i < in->n_pending; i++) {
-		const struct sched_verdict *vd = &c->plan.verdicts[i];
-		const char *text = c->reasons[i];
-		uint64_t hash = c->hashes[i];
-		int64_t id = in->pending[i].id, version = c->snap->pending_version[i];
-
-		if (vd->place == SCHED_PLACE_LAUNCH) {
-			launch_reason(e, in, &c->plan, i, reason, sizeof(reason));
-			text = reason;
-			hash = verdict_memo_hash(reason, vd->eta);
-		}
-		verdict_memo_put(c->memo, id, version, hash);
-		if (!verdict_memo_same(e->verdicts, id, version, hash))
-			db_verdicts_add(v, id, text, vd->eta);
+		if (c->plan.verdicts[i].place != SCHED_PLACE_LAUNCH)
+			continue;
+		launch_reason(e, in, &c->plan, i, reason, sizeof(reason));
+		note_verdict(c, i, reason);
 	}
 	engine_launch_commit(e, in, &c->plan);
 	c->pending = in->n_pending;
-	c->written = db_verdicts_count(v);
+	c->written = db_verdicts_count(c->v);
 	c->launches = c->plan.n_launches;
 	c->reservations = c->plan.n_reservations;
 	e->plan_next = c->plan.next_at;
@@ -170,6 +171,8 @@ static void plan_done(void *arg)
 	db_snapshot_free(c->snap);
 	c->snap = NULL;
 	c->loop_us = cbq_clock_mono_us() - t0;
+	v = c->v;
+	c->v = NULL; /* db_verdicts_store frees it */
 	db_verdicts_store(e->db, v, verdicts_stored, c);
 }
 
@@ -184,6 +187,7 @@ static void snapshot_loaded(void *arg, struct db_snapshot *snap, const struct cb
 		return;
 	}
 	c->snap = snap;
+	c->last = e->verdicts; /* replaced only when a cycle's write ends */
 	if (e->planner && offload_run(e->planner, plan_work, plan_done, c))
 		return;
 	plan_work(c);

@@ -87,6 +87,16 @@ size_t db_verdicts_count(const struct db_verdicts *v)
 	return v->n;
 }
 
+void db_verdicts_free(struct db_verdicts *v)
+{
+	if (!v)
+		return;
+	free(v->ids.p);
+	free(v->reasons.p);
+	free(v->etas.p);
+	free(v);
+}
+
 static void on_stored(void *arg, const struct db_result *res, const struct db_error *err)
 {
 	struct store *s = arg;
@@ -119,8 +129,5 @@ void db_verdicts_store(struct db *db, struct db_verdicts *v, db_verdicts_fn *don
 	s->done = done;
 	s->arg = arg;
 	db_query_background(db, sql, 3, params, NULL, on_stored, s);
-	free(v->ids.p);
-	free(v->reasons.p);
-	free(v->etas.p);
-	free(v);
+	db_verdicts_free(v);
 }

@@ -19,6 +19,8 @@ struct db_verdicts *db_verdicts_new(size_t expect);
 /* eta: Unix ms, or INT64_MIN for none. */
 void db_verdicts_add(struct db_verdicts *v, int64_t job_id, const char *reason, cbq_ms eta);
 size_t db_verdicts_count(const struct db_verdicts *v);
+/* Frees v unstored (NULL is fine). */
+void db_verdicts_free(struct db_verdicts *v);
 
 /* Stores and frees v. done gets the number of jobs changed (or err). */
 typedef void db_verdicts_fn(void *arg, long changed, const struct db_error *err);
