@@ -133,8 +133,10 @@ void engine_notified(struct engine *e, const char *channel, const char *payload)
 {
 	cbq_log(CBQ_LOG_DEBUG, "notified", "channel=%s payload_bytes=%zu", channel, strlen(payload));
 	e->dirty = true;
-	if (strcmp(channel, "cbq_policy") == 0)
+	if (strcmp(channel, "cbq_policy") == 0) {
 		db_timeline_forget(e->timeline);
+		e->policy_dirty = true;
+	}
 }
 
 void engine_tick(struct engine *e)
@@ -149,8 +151,14 @@ void engine_tick(struct engine *e)
 	if (e->cycling)
 		return;
 	/* a burst of submits wakes the leader on every COMMIT: replan at most
-	 * once per ENGINE_CYCLE_MIN_GAP_MS for them, not back to back */
-	if ((e->dirty && real >= e->last_cycle_began + ENGINE_CYCLE_MIN_GAP_MS) ||
+	 * once per gap for them, not back to back; a policy change within the
+	 * minimum gap, whatever the queue's size */
+	cbq_ms gap = ENGINE_CYCLE_GAP_FACTOR * e->last_cycle_ms;
+	gap = gap < ENGINE_CYCLE_MIN_GAP_MS ? ENGINE_CYCLE_MIN_GAP_MS
+	      : gap > ENGINE_CYCLE_MAX_GAP_MS ? ENGINE_CYCLE_MAX_GAP_MS
+					      : gap;
+	if ((e->policy_dirty && real >= e->last_cycle_began + ENGINE_CYCLE_MIN_GAP_MS) ||
+	    (e->dirty && real >= e->last_cycle_began + gap) ||
 	    real >= e->next_cycle ||
 	    (e->plan_next != SCHED_NO_ETA && cbq_clock_now(e->clock) >= e->plan_next))
 		engine_cycle_start(e);

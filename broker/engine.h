@@ -72,8 +72,13 @@ void engine_set_inventory(struct engine *e, const struct engine_inventory_cfg *c
 /* The leader replans at least this often (real time), and at once on any
  * trigger: leadership gained, a NOTIFY, the plan's own next change. */
 #define ENGINE_CYCLE_MAX_GAP_MS ((cbq_ms)5000)
-/* ... and at least this long between two started by changes */
+/* ... and at least this long between two started by changes; for changes
+ * to jobs (not the policy), this many times the last cycle's length when
+ * that is longer (up to the max gap): at 30,000 queued a cycle takes ~300 ms
+ * of Postgres, and replanning every second through a burst of submits would
+ * spend a third of it on replanning */
 #define ENGINE_CYCLE_MIN_GAP_MS ((cbq_ms)1000)
+#define ENGINE_CYCLE_GAP_FACTOR 6
 
 /* The periodic tick (STYLE.md rule 5): runs a scheduling cycle when one is
  * due. Called by the loop's timer; does nothing unless leader. */

@@ -50,9 +50,12 @@ static void cycle_free(struct cycle *c)
 
 static void cycle_end(struct engine *e, struct cycle *c)
 {
+	cbq_ms real = cbq_clock_real_ms();
+
 	e->cycling = false;
 	e->cycle = NULL;
-	e->next_cycle = cbq_clock_real_ms() + ENGINE_CYCLE_MAX_GAP_MS;
+	e->last_cycle_ms = real - c->began;
+	e->next_cycle = real + ENGINE_CYCLE_MAX_GAP_MS;
 	cycle_free(c);
 }
 
@@ -207,6 +210,7 @@ void engine_cycle_start(struct engine *e)
 	e->cycling = true;
 	e->cycle = c;
 	e->dirty = false;
+	e->policy_dirty = false;
 	if (real >= e->verdicts_rewrite_at) {
 		/* now and then every verdict, whatever the memo says */
 		verdict_memo_free(e->verdicts);

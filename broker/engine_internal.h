@@ -65,7 +65,9 @@ struct engine {
 	cbq_ms verdicts_rewrite_at;    /* real ms: the next cycle writes every verdict */
 	bool cycling;	   /* a cycle is in flight */
 	bool dirty;	   /* something changed since the last cycle began */
+	bool policy_dirty; /* ... and that was the policy (cbq_policy) */
 	cbq_ms last_cycle_began; /* real ms */
+	cbq_ms last_cycle_ms;	 /* how long the last cycle took, real ms */
 	cbq_ms next_cycle; /* real ms: the latest moment for the next one */
 	cbq_ms plan_next;  /* clock ms: when the last plan changes by itself */
 	/* the launcher (NULL aws: no AWS settings, nothing launches) */
