@@ -36,6 +36,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include "bench_http.h"
 #include "cbq/v1/cbq.pb-c.h"
 
 #define PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -43,35 +44,24 @@
 enum {
 	CONNECTIONS_MAX = 1024,
 	SECONDS_MAX = 3600,
-	SERVER_MAX = 400,      /* --server */
-	ACCOUNT_MAX = 48,      /* --dev-account: one header line */
-	BODY_MAX = 1024,       /* a SubmitJobRequest */
-	HEAD_MAX = 8 * 1024,   /* a reply's status line and headers */
-	REPLY_MAX = 64 * 1024, /* a Job is well under this; more is an error */
-	TIMEOUT_S = 30,	       /* to connect and shake hands, or for one request */
-	RETRY_MS_MIN = 100,    /* a failed connection waits, doubling ... */
-	RETRY_MS_MAX = 2000,   /* ... up to this, until a reply comes through */
-	SWEEP_MS = 100,	       /* how often timeouts and retries are looked at */
+	ACCOUNT_MAX = 48,    /* --dev-account: one header line */
+	BODY_MAX = 1024,     /* a SubmitJobRequest */
+	HEAD_MAX = 8 * 1024, /* a reply's status line and headers */
+	TIMEOUT_S = 30,	     /* to connect and shake hands, or for one request */
+	RETRY_MS_MIN = 100,  /* a failed connection waits, doubling ... */
+	RETRY_MS_MAX = 2000, /* ... up to this, until a reply comes through */
+	SWEEP_MS = 100,	     /* how often timeouts and retries are looked at */
 	EVENTS_MAX = 256,
 };
 
 /* Request line and fixed headers: POST, the path and Host (each at most
- * SERVER_MAX), three short headers and X-Cbq-Account. */
-enum { PREFIX_MAX = 3 * SERVER_MAX + ACCOUNT_MAX + 256 };
+ * BENCH_SERVER_MAX), three short headers and X-Cbq-Account. */
+enum { PREFIX_MAX = 3 * BENCH_SERVER_MAX + ACCOUNT_MAX + 256 };
 enum { REQUEST_MAX = PREFIX_MAX + 32 + BODY_MAX };
 
 struct opts {
 	const char *server, *ca, *cert, *key, *dev_account, *account;
 	int connections, seconds;
-};
-
-/* Where --server points. */
-struct target {
-	char host[SERVER_MAX + 1]; /* a name or an address, no brackets */
-	char port[6];
-	char authority[SERVER_MAX + 1]; /* the Host header: as in the URL */
-	char path[SERVER_MAX + 16];	/* the URL's path + /v1/jobs */
-	bool is_ip;
 };
 
 /* A connection's states; conn_set_state() is the only way between them. */
@@ -101,13 +91,6 @@ struct conn {
 	int status;
 	bool close_after;
 	size_t body_left;
-};
-
-/* What a reply's head says. */
-struct reply_head {
-	int status;
-	bool has_length, close;
-	size_t length;
 };
 
 struct samples {
@@ -207,62 +190,9 @@ static void parse(int argc, char **argv, struct opts *o)
 		i++;
 	}
 	if (!o->server || !o->connections || !o->seconds || (!o->cert != !o->key) ||
-	    (!o->cert && !o->dev_account) || strlen(o->server) > SERVER_MAX ||
+	    (!o->cert && !o->dev_account) || strlen(o->server) > BENCH_SERVER_MAX ||
 	    (o->dev_account && !header_safe(o->dev_account)))
 		usage();
-}
-
-/* https://HOST[:PORT][/PATH] → t; false if it is not that. */
-static bool parse_server(const char *url, struct target *t)
-{
-	const char *auth, *slash, *host, *host_end, *port = "443";
-	size_t auth_len, host_len, path_len;
-	char *end;
-	struct in6_addr a6;
-
-	memset(t, 0, sizeof(*t));
-	if (strncasecmp(url, "https://", 8) != 0)
-		return false;
-	auth = url + 8;
-	slash = strchr(auth, '/');
-	auth_len = slash ? (size_t)(slash - auth) : strlen(auth);
-	if (auth_len == 0 || strcspn(url, "?#@ \t\r\n") != strlen(url))
-		return false;
-	host = auth;
-	if (*host == '[') { /* [IPv6]:port */
-		host_end = memchr(auth, ']', auth_len);
-		if (!host_end)
-			return false;
-		host++;
-		if (host_end + 1 < auth + auth_len && host_end[1] != ':')
-			return false;
-		if (host_end + 1 < auth + auth_len)
-			port = host_end + 2;
-	} else {
-		host_end = memchr(auth, ':', auth_len);
-		if (host_end)
-			port = host_end + 1;
-		else
-			host_end = auth + auth_len;
-	}
-	host_len = (size_t)(host_end - host);
-	if (host_len == 0)
-		return false;
-	memcpy(t->host, host, host_len);
-	long p = strtol(port, &end, 10);
-	if (end == port || (*end != '\0' && *end != '/') || p < 1 || p > 65535)
-		return false;
-	snprintf(t->port, sizeof(t->port), "%ld", p);
-	memcpy(t->authority, auth, auth_len);
-	/* the URL's own path, without trailing slashes, then the resource */
-	path_len = slash ? strlen(slash) : 0;
-	while (path_len > 0 && slash[path_len - 1] == '/')
-		path_len--;
-	if (path_len)
-		memcpy(t->path, slash, path_len);
-	memcpy(t->path + path_len, "/v1/jobs", sizeof("/v1/jobs"));
-	t->is_ip = inet_pton(AF_INET, t->host, &a6) == 1 || inet_pton(AF_INET6, t->host, &a6) == 1;
-	return true;
 }
 
 /* ---- set-up: everything that can fail before the first connection -------- */
@@ -421,116 +351,6 @@ static void make_request(struct bench *b, struct conn *c)
 	n += (size_t)snprintf(c->req + n, sizeof(c->req) - n, "%zu\r\n\r\n", body_len);
 	cbq__v1__submit_job_request__pack(&req, (uint8_t *)c->req + n);
 	c->req_len = n + body_len;
-}
-
-/* ---- replies: pure parsing ------------------------------------------------ */
-
-/* Whether the comma-separated list v[0..n) holds token (any case). */
-static bool has_token(const char *v, size_t n, const char *token)
-{
-	size_t tl = strlen(token);
-
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-
-		while (j < n && v[j] != ',')
-			j++;
-		size_t s = i, e = j;
-		while (s < e && (v[s] == ' ' || v[s] == '\t'))
-			s++;
-		while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
-			e--;
-		if (e - s == tl && strncasecmp(v + s, token, tl) == 0)
-			return true;
-		i = j + 1;
-	}
-	return false;
-}
-
-static bool name_is(const char *p, size_t n, const char *name)
-{
-	return n == strlen(name) && strncasecmp(p, name, n) == 0;
-}
-
-/* One header line (name: value, no CRLF) into h; NULL or what is wrong. */
-static const char *parse_header(const char *p, size_t n, struct reply_head *h)
-{
-	const char *colon = memchr(p, ':', n);
-	size_t name_len, vs, ve = n;
-
-	if (!colon || colon == p)
-		return "malformed reply header";
-	name_len = (size_t)(colon - p);
-	vs = name_len + 1;
-	while (vs < ve && (p[vs] == ' ' || p[vs] == '\t'))
-		vs++;
-	while (ve > vs && (p[ve - 1] == ' ' || p[ve - 1] == '\t'))
-		ve--;
-	if (name_is(p, name_len, "Content-Length")) {
-		size_t len = 0;
-
-		if (h->has_length || vs == ve)
-			return "bad Content-Length in reply";
-		for (size_t i = vs; i < ve; i++) {
-			if (p[i] < '0' || p[i] > '9')
-				return "bad Content-Length in reply";
-			len = len * 10 + (size_t)(p[i] - '0');
-			if (len > REPLY_MAX)
-				return "reply body over 64 KiB";
-		}
-		h->has_length = true;
-		h->length = len;
-	} else if (name_is(p, name_len, "Transfer-Encoding")) {
-		return "reply with Transfer-Encoding (cbqd sends Content-Length)";
-	} else if (name_is(p, name_len, "Connection")) {
-		h->close = h->close || has_token(p + vs, ve - vs, "close");
-	}
-	return NULL;
-}
-
-/* A complete reply head p[0..n), ending in CRLF CRLF, into h; NULL or what
- * is wrong with it. */
-static const char *parse_head(const char *p, size_t n, struct reply_head *h)
-{
-	const char *line, *end = p + n - 2; /* the final empty line */
-	const char *why;
-
-	memset(h, 0, sizeof(*h));
-	if (n < 16 || memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ' ||
-	    p[9] < '1' || p[9] > '5' || p[10] < '0' || p[10] > '9' || p[11] < '0' || p[11] > '9' ||
-	    (p[12] != ' ' && p[12] != '\r'))
-		return "malformed reply status line";
-	h->status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
-	h->close = p[7] == '0'; /* HTTP/1.0: we never ask for its keep-alive */
-	line = memchr(p, '\n', n);
-	for (line++; line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line) + 1);
-
-		if (!nl || nl == line || nl[-1] != '\r')
-			return "malformed reply header";
-		why = parse_header(line, (size_t)(nl - 1 - line), h);
-		if (why)
-			return why;
-		line = nl + 1;
-	}
-	if (h->status == 204 || h->status == 304) {
-		h->has_length = true;
-		h->length = 0;
-	}
-	if (!h->has_length)
-		return "reply without Content-Length";
-	return NULL;
-}
-
-/* Where the head ends (just past CRLF CRLF) in p[0..n), searching from
- * `from`; 0 if it has not yet. */
-static size_t head_end(const char *p, size_t n, size_t from)
-{
-	for (size_t i = from; i + 4 <= n; i++) {
-		if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
-			return i + 4;
-	}
-	return 0;
 }
 
 /* ---- results -------------------------------------------------------------- */
@@ -813,7 +633,7 @@ static void reply_done(struct bench *b, struct conn *c)
 static bool reply_head_in(struct bench *b, struct conn *c, size_t end)
 {
 	struct reply_head h;
-	const char *why = parse_head(c->in, end, &h);
+	const char *why = bench_http_parse_head(c->in, end, &h);
 	size_t extra = c->in_len - end;
 
 	if (why) {
@@ -864,7 +684,7 @@ static void reply_read(struct bench *b, struct conn *c)
 		}
 		from = c->in_len >= 3 ? c->in_len - 3 : 0;
 		c->in_len += (size_t)r;
-		size_t end = head_end(c->in, c->in_len, from);
+		size_t end = bench_http_head_end(c->in, c->in_len, from);
 		if (end && !reply_head_in(b, c, end))
 			return;
 	}
@@ -946,7 +766,7 @@ int main(int argc, char **argv)
 	double t0, elapsed;
 
 	parse(argc, argv, &b.o);
-	if (!parse_server(b.o.server, &b.t)) {
+	if (!bench_http_parse_url(b.o.server, &b.t)) {
 		fprintf(stderr, "cbq-bench-submit: --server must be https://HOST[:PORT][/PATH]\n");
 		return 2;
 	}
