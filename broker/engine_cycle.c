@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "aws/client.h"
+#include "core/alloc.h"
 #include "core/arena.h"
 #include "core/verdict_memo.h"
 #include "db/snapshot.h"
@@ -140,6 +142,30 @@ static void launch_reason(const struct engine *e, const struct sched_input *in,
 		sched_reason_format(in, plan, i, out, size);
 }
 
+/* The roles this cycle's launches will run as start assuming now, while
+ * the decisions commit and the outbox is read: a launch into an account
+ * whose credentials have expired then waits less for them. */
+static void warm_roles(struct engine *e, const struct cycle *c)
+{
+	const struct sched_input *in = &c->snap->in;
+	bool *seen;
+
+	if (!e->aws || !c->plan.n_launches)
+		return;
+	seen = cbq_xcalloc(in->n_accounts + 1, sizeof(*seen));
+	for (size_t k = 0; k < c->plan.n_launches; k++) {
+		uint32_t acc = in->pending[c->plan.launches[k].job].account;
+		const struct db_snapshot_role *r = &c->snap->account_roles[acc];
+
+		if (seen[acc])
+			continue;
+		seen[acc] = true;
+		aws_client_warm_role(e->aws,
+				     &(struct aws_role){ r->role_arn, r->external_id, "cbq-launcher" });
+	}
+	free(seen);
+}
+
 /* Back on the loop: decisions to the launcher, changed verdicts to Postgres. */
 static void plan_done(void *arg)
 {
@@ -163,6 +189,7 @@ static void plan_done(void *arg)
 		launch_reason(e, in, &c->plan, i, reason, sizeof(reason));
 		note_verdict(c, i, reason);
 	}
+	warm_roles(e, c);
 	engine_launch_commit(e, in, &c->plan);
 	c->pending = in->n_pending;
 	c->written = db_verdicts_count(c->v);

@@ -426,51 +426,75 @@ static void on_assumed(const struct aws_call_result *r, void *arg)
 	assume_free(a);
 }
 
-static void assume_start(struct aws_call *call)
+/* The AssumeRole of role_arn (with external_id, may be NULL) in flight, or
+ * a new one; NULL with *err when its request cannot be formed. */
+static struct assume *assume_of(struct aws_client *c, const char *role_arn,
+				const char *external_id, const char *session_name,
+				struct cbq_error *err)
 {
-	struct aws_client *c = call->c;
 	struct assume *a;
 	struct aws_form form = { 0 };
-	struct cbq_error err = { 0 };
+	struct cbq_error ferr = { 0 };
 
 	for (a = c->assumes; a; a = a->next)
-		if (same(a->role_arn, call->role_arn) && same(a->external_id, call->external_id))
-			break;
+		if (same(a->role_arn, role_arn) && same(a->external_id, external_id))
+			return a;
+	struct aws_sts_assume_role_req req = {
+		.role_arn = role_arn,
+		.session_name = session_name ? session_name : "cbq",
+		.external_id = external_id,
+		.duration_seconds = c->assume_duration_s,
+	};
+	if (aws_sts_assume_role_form(&req, &form, &ferr)) {
+		cbq_fail(err, ferr.code, ferr.field, "sts:AssumeRole of %s: %s", role_arn, ferr.msg);
+		return NULL;
+	}
+	char what[2200];
+	snprintf(what, sizeof(what), "sts:AssumeRole of %s", role_arn);
+	a = cbq_xcalloc(1, sizeof(*a));
+	a->c = c;
+	a->role_arn = cbq_xstrdup(role_arn);
+	a->external_id = cbq_xstrdup(external_id);
+	a->next = c->assumes;
+	c->assumes = a;
+	struct aws_call_req sreq = {
+		.service = AWS_SVC_STS,
+		.what = what,
+		.path = "/",
+		.body = aws_form_body(&form),
+		.body_len = aws_form_len(&form),
+	};
+	a->sts = aws_call_start(c, &sreq, on_assumed, a);
+	aws_form_free(&form);
+	return a;
+}
+
+static void assume_start(struct aws_call *call)
+{
+	struct cbq_error err = { 0 };
+	struct assume *a =
+		assume_of(call->c, call->role_arn, call->external_id, call->session_name, &err);
+
 	if (!a) {
-		struct aws_sts_assume_role_req req = {
-			.role_arn = call->role_arn,
-			.session_name = call->session_name ? call->session_name : "cbq",
-			.external_id = call->external_id,
-			.duration_seconds = c->assume_duration_s,
-		};
-		if (aws_sts_assume_role_form(&req, &form, &err)) {
-			struct cbq_error e;
-			cbq_fail(&e, err.code, err.field, "sts:AssumeRole of %s: %s", call->role_arn,
-				 err.msg);
-			fail_later(call, AWS_ERRCLASS_FAIL, &e);
-			return;
-		}
-		char what[2200];
-		snprintf(what, sizeof(what), "sts:AssumeRole of %s", call->role_arn);
-		a = cbq_xcalloc(1, sizeof(*a));
-		a->c = c;
-		a->role_arn = cbq_xstrdup(call->role_arn);
-		a->external_id = cbq_xstrdup(call->external_id);
-		a->next = c->assumes;
-		c->assumes = a;
-		struct aws_call_req sreq = {
-			.service = AWS_SVC_STS,
-			.what = what,
-			.path = "/",
-			.body = aws_form_body(&form),
-			.body_len = aws_form_len(&form),
-		};
-		a->sts = aws_call_start(c, &sreq, on_assumed, a);
-		aws_form_free(&form);
+		fail_later(call, AWS_ERRCLASS_FAIL, &err);
+		return;
 	}
 	call->waiting = a;
 	call->next_waiter = a->waiters;
 	a->waiters = call;
+}
+
+void aws_client_warm_role(struct aws_client *c, const struct aws_role *role)
+{
+	const char *ext = role->external_id && role->external_id[0] ? role->external_id : NULL;
+	struct cbq_error err = { 0 };
+
+	if (!role->role_arn || !role->role_arn[0] ||
+	    aws_rolecache_get(&c->roles, role->role_arn, ext, cbq_clock_now(c->clock)))
+		return;
+	if (!assume_of(c, role->role_arn, ext, role->session_name, &err))
+		cbq_log(CBQ_LOG_WARN, "aws_warm_role_refused", "role=%s error=%s", role->role_arn,
+			cbq_log_q(err.msg));
 }
 
 /* ---- outcomes ------------------------------------------------------------ */

@@ -105,6 +105,12 @@ struct aws_call *aws_call_start(struct aws_client *c, const struct aws_call_req 
 /* Abandons a call: done is never called. Not after done has run. */
 void aws_call_cancel(struct aws_call *call);
 
+/* Starts the AssumeRole that calls as role will need, unless its
+ * credentials are cached or one is in flight: calls made meanwhile wait for
+ * it instead of starting their own. Nothing waits for it or is told of it
+ * (a failure is logged; the calls that need the role try again). */
+void aws_client_warm_role(struct aws_client *c, const struct aws_role *role);
+
 /* Calls in flight, AssumeRoles included. */
 size_t aws_client_in_flight(const struct aws_client *c);
 

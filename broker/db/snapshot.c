@@ -40,7 +40,8 @@ static const char *const sql[Q_COUNT] = {
 	[Q_TEAMS] = "SELECT t.name, t.priority, COALESCE(u.instance_hours, 0)"
 		    " FROM teams t LEFT JOIN cbq_team_usage_decayed("
 		    "to_timestamp($1::bigint / 1000.0)) u ON u.team = t.name ORDER BY t.name",
-	[Q_ACCOUNTS] = "SELECT account_id, team FROM accounts ORDER BY account_id",
+	[Q_ACCOUNTS] = "SELECT account_id, team, role_arn, COALESCE(external_id, '')"
+		       " FROM accounts ORDER BY account_id",
 	[Q_QUOTAS] = "SELECT team, instance_type, max_instances FROM team_quotas",
 	[Q_TIMELINE] = "SELECT cbq_ms(start_at), cbq_ms(end_at), kind, boost, max_share"
 		       " FROM cbq_policy_timeline(to_timestamp($1::bigint / 1000.0),"
@@ -295,6 +296,7 @@ static void assemble(struct load *l)
 
 	t = &l->t[Q_ACCOUNTS];
 	struct sched_account *av = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*av));
+	struct db_snapshot_role *roles = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*roles));
 	size_t n_acc = 0;
 	for (int r = 0; r < t->rows; r++) {
 		uint32_t team = find(&teams, cell(t, r, 1));
@@ -302,8 +304,10 @@ static void assemble(struct load *l)
 			continue;
 		uint32_t i = intern(&accounts, cell(t, r, 0));
 		av[i] = (struct sched_account){ .id = cell(t, r, 0), .team = team };
+		roles[i] = (struct db_snapshot_role){ cell(t, r, 2), cell(t, r, 3) };
 		n_acc = accounts.n;
 	}
+	l->snap->account_roles = roles;
 	in->accounts = av;
 	in->n_accounts = n_acc;
 

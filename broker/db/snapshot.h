@@ -23,6 +23,10 @@ struct db_snapshot {
 	/* in.pending[i]'s version: jobs.updated_at, which every transition
 	 * moves (see core/verdict_memo.h) */
 	const cbq_ms *pending_version;
+	/* in.accounts[i]'s launcher role, for warming its credentials */
+	const struct db_snapshot_role {
+		const char *role_arn, *external_id; /* external_id "" for none */
+	} *account_roles;
 	struct cbq_arena arena;
 	struct load *rows; /* the rows as read, until assembled */
 };

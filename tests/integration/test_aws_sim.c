@@ -219,6 +219,33 @@ Test(aws_sim, assume_role_launch_describe_terminate)
 	t_aws_close(&t);
 }
 
+/* Warming a role (the scheduler does it for the accounts it is about to
+ * launch into) starts its AssumeRole; a call made meanwhile waits for that
+ * one instead of assuming again, and a warm role is not assumed again. */
+Test(aws_sim, a_warmed_role_is_assumed_once_for_the_calls_that_follow)
+{
+	struct t_aws t;
+	long long before;
+
+	open_broker(&t, 0);
+	before = calls_of("AssumeRole");
+	aws_client_warm_role(t.client, &(struct aws_role){ ROLE1, "ext-1", "cbq-launcher" });
+	cr_assert_eq(aws_client_in_flight(t.client), 1, "the AssumeRole is on its way");
+	struct t_outcome o = run(&t, ROLE1, "ext-1", "cbq-43-1", 1);
+	cr_assert_eq(o.code, CBQ_OK, "%s", o.msg);
+	t_outcome_free(&o);
+	cr_assert_eq(calls_of("AssumeRole"), before + 1, "the launch used the warm-up's AssumeRole");
+	aws_client_warm_role(t.client, &(struct aws_role){ ROLE1, "ext-1", "cbq-launcher" });
+	cr_assert_eq(aws_client_in_flight(t.client), 0, "cached: nothing to warm");
+	/* a role that cannot be assumed: the warm-up fails quietly, the call as usual */
+	aws_client_warm_role(t.client, &(struct aws_role){ ROLE2, "wrong", "cbq-launcher" });
+	o = run(&t, ROLE2, "wrong", "cbq-44-1", 1);
+	cr_assert_neq(o.code, CBQ_OK);
+	cr_assert(strstr(o.msg, "sts:AssumeRole of " ROLE2), "%s", o.msg);
+	t_outcome_free(&o);
+	t_aws_close(&t);
+}
+
 Test(aws_sim, broker_identity_and_consumer_view_of_blocks)
 {
 	struct t_aws t;
