@@ -426,6 +426,18 @@ static void on_assumed(const struct aws_call_result *r, void *arg)
 	assume_free(a);
 }
 
+/* An STS query-protocol call of form, as the broker. */
+static struct aws_call_req sts_request(const char *what, const struct aws_form *form)
+{
+	return (struct aws_call_req){
+		.service = AWS_SVC_STS,
+		.what = what,
+		.path = "/",
+		.body = aws_form_body(form),
+		.body_len = aws_form_len(form),
+	};
+}
+
 /* The AssumeRole of role_arn (with external_id, may be NULL) in flight, or
  * a new one; NULL with *err when its request cannot be formed. */
 static struct assume *assume_of(struct aws_client *c, const char *role_arn,
@@ -457,13 +469,7 @@ static struct assume *assume_of(struct aws_client *c, const char *role_arn,
 	a->external_id = cbq_xstrdup(external_id);
 	a->next = c->assumes;
 	c->assumes = a;
-	struct aws_call_req sreq = {
-		.service = AWS_SVC_STS,
-		.what = what,
-		.path = "/",
-		.body = aws_form_body(&form),
-		.body_len = aws_form_len(&form),
-	};
+	struct aws_call_req sreq = sts_request(what, &form);
 	a->sts = aws_call_start(c, &sreq, on_assumed, a);
 	aws_form_free(&form);
 	return a;
@@ -808,13 +814,7 @@ void aws_client_assume_hook(void *client, const struct aws_credentials *src,
 		/* done must run later: route the failure through a call */
 		aws_form_free(&form);
 	}
-	struct aws_call_req sreq = {
-		.service = AWS_SVC_STS,
-		.what = what,
-		.path = "/",
-		.body = aws_form_body(&form),
-		.body_len = aws_form_len(&form),
-	};
+	struct aws_call_req sreq = sts_request(what, &form);
 	struct aws_call *call = aws_call_start(c, &sreq, NULL, NULL);
 	call->done = on_hook_assumed;
 	call->arg = call;
