@@ -30,17 +30,19 @@ static const char *db;
  * The seed. Times are relative to midnight UTC (pg_temp.at(day, hour)) and
  * to now (pg_temp.ago(hours)); one transaction, so now() is one instant.
  * Jobs go through the transitions cbqd makes, so migration 0006's triggers
- * record their runs. Expected numbers below come from here:
- *   block B (cr-0b..2): 4 instances, the whole UTC day two days ago (96
+ * record their runs. The day-relative part ends the day before yesterday:
+ * "5 hours ago" is yesterday when the test runs before 05:00 UTC. Expected
+ * numbers below come from here:
+ *   block B (cr-0b..2): 4 instances, the whole UTC day three days ago (96
  *   capacity-hours); job j1 (alpha, 111111111111) 2 instances 02:00-05:00 =
  *   6 h; j5 (beta) 1 instance 18:00-22:00 = 4 h, then requeued and run on A
  *   the next day 01:00-03:00; account 444455556666 (outside cbq) 1 instance
  *   10:00-12:00 = 2 h; 111111111111 reported by AWS 02:00-05:00 (a cbq
  *   account: not outside). Idle 84 h.
- *   block A (cr-0a..1): 8 instances, from three days ago to three days
- *   ahead, unused that day two days ago (192 idle hours to its owner
- *   999988887777, not a cbq account); five research jobs of beta first
- *   started yesterday 10:00 after 60, 120, 180, 240 and 1200 s.
+ *   block A (cr-0a..1): 8 instances, from four days ago to three days
+ *   ahead, unused on B's day (192 idle hours to its owner 999988887777,
+ *   not a cbq account); five research jobs of beta first started two days
+ *   ago 10:00 after 60, 120, 180, 240 and 1200 s.
  */
 static const char seed_sql[] =
 	"CREATE FUNCTION pg_temp.at(day_offset integer, hours double precision)"
@@ -52,26 +54,26 @@ static const char seed_sql[] =
 	"INSERT INTO blocks (id, owner_account_id, region, az, instance_type, total, available,"
 	" state, start_at, end_at, source, synced_at) VALUES"
 	" ('cr-0aaaaaaaaaaaaaaa1', '999988887777', 'us-east-1', 'us-east-1a', 'p5.48xlarge', 8, 1,"
-	"  'active', pg_temp.at(-3, 0), pg_temp.at(3, 0), 'ec2', pg_temp.ago(0.01)),"
+	"  'active', pg_temp.at(-4, 0), pg_temp.at(3, 0), 'ec2', pg_temp.ago(0.01)),"
 	" ('cr-0bbbbbbbbbbbbbbb2', '999988887777', 'us-east-1', 'us-east-1a', 'p5.48xlarge', 4, 4,"
-	"  'expired', pg_temp.at(-2, 0), pg_temp.at(-1, 0), 'ec2', pg_temp.at(-1, 0)),"
+	"  'expired', pg_temp.at(-3, 0), pg_temp.at(-2, 0), 'ec2', pg_temp.at(-2, 0)),"
 	" ('cr-0ccccccccccccccc3', '999988887777', 'us-east-1', 'us-east-1b', 'p4d.24xlarge', 2, 2,"
 	"  'scheduled', pg_temp.at(2, 0), pg_temp.at(4, 0), 'ec2', pg_temp.ago(0.01)),"
 	" ('cr-0ddddddddddddddd4', '999988887777', 'us-east-1', 'us-east-1b', 'p4d.24xlarge', 2, 2,"
-	"  'cancelled', pg_temp.at(-2, 0), pg_temp.at(-1, 0), 'static', pg_temp.ago(0.01));"
+	"  'cancelled', pg_temp.at(-3, 0), pg_temp.at(-2, 0), 'static', pg_temp.ago(0.01));"
 	"INSERT INTO block_consumers VALUES ('cr-0aaaaaaaaaaaaaaa1', '111111111111'),"
 	" ('cr-0aaaaaaaaaaaaaaa1', '222222222222'), ('cr-0aaaaaaaaaaaaaaa1', '333333333333'),"
 	" ('cr-0bbbbbbbbbbbbbbb2', '111111111111'), ('cr-0bbbbbbbbbbbbbbb2', '222222222222');"
 	/* usage syncs of B, as the inventory sync upserts and deletes them */
 	"INSERT INTO block_usage (block_id, account_id, used, synced_at) VALUES"
-	" ('cr-0bbbbbbbbbbbbbbb2', '111111111111', 2, pg_temp.at(-2, 2));"
-	"UPDATE block_usage SET used = 0, synced_at = pg_temp.at(-2, 5)"
+	" ('cr-0bbbbbbbbbbbbbbb2', '111111111111', 2, pg_temp.at(-3, 2));"
+	"UPDATE block_usage SET used = 0, synced_at = pg_temp.at(-3, 5)"
 	" WHERE block_id = 'cr-0bbbbbbbbbbbbbbb2' AND account_id = '111111111111';"
 	"INSERT INTO block_usage (block_id, account_id, used, synced_at) VALUES"
-	" ('cr-0bbbbbbbbbbbbbbb2', '444455556666', 1, pg_temp.at(-2, 10));"
-	"UPDATE block_usage SET synced_at = pg_temp.at(-2, 11)"
+	" ('cr-0bbbbbbbbbbbbbbb2', '444455556666', 1, pg_temp.at(-3, 10));"
+	"UPDATE block_usage SET synced_at = pg_temp.at(-3, 11)"
 	" WHERE block_id = 'cr-0bbbbbbbbbbbbbbb2';"
-	"UPDATE block_usage SET used = 0, synced_at = pg_temp.at(-2, 12)"
+	"UPDATE block_usage SET used = 0, synced_at = pg_temp.at(-3, 12)"
 	" WHERE block_id = 'cr-0bbbbbbbbbbbbbbb2' AND account_id = '444455556666';"
 	"DELETE FROM block_usage WHERE block_id = 'cr-0bbbbbbbbbbbbbbb2';"
 	/* A now: beta's 4 (a cbq account) and 2 outside cbq for two hours */
@@ -89,9 +91,9 @@ static const char seed_sql[] =
 	" FROM (VALUES"
 	"  ('alpha', '111111111111', 'j1-two-for-three-hours', 'training', 2, 0, false, 'running',"
 	"   'launched 2 instances', NULL::timestamptz, 'cr-0bbbbbbbbbbbbbbb2',"
-	"   pg_temp.at(-2, 1.5), pg_temp.at(-2, 2)),"
+	"   pg_temp.at(-3, 1.5), pg_temp.at(-3, 2)),"
 	"  ('beta', '222222222222', 'j5-requeued', 'training', 1, 0, true, 'running',"
-	"   'launched 1 instance', NULL, 'cr-0bbbbbbbbbbbbbbb2', pg_temp.at(-2, 17), pg_temp.at(-2, 18)),"
+	"   'launched 1 instance', NULL, 'cr-0bbbbbbbbbbbbbbb2', pg_temp.at(-3, 17), pg_temp.at(-3, 18)),"
 	"  ('beta', '222222222222', 'j3-running-now', 'inference', 4, 0, false, 'running',"
 	"   'launched 4 instances', NULL, 'cr-0aaaaaaaaaaaaaaa1', pg_temp.ago(3), pg_temp.ago(2)),"
 	"  ('alpha', '333333333333', 'j6-expiring-now', 'training', 1, 0, true, 'running',"
@@ -109,35 +111,35 @@ static const char seed_sql[] =
 	"  ('beta', '222222222222', 'q4-low', 'research', 1, -500, false, 'queued',"
 	"   'BehindHigherPriority (position 3)', NULL, NULL, pg_temp.ago(4), NULL),"
 	"  ('beta', '222222222222', 'cancelled-queued', 'inference', 1, 0, false, 'queued', '',"
-	"   NULL, NULL, pg_temp.at(-1, 3), NULL)"
+	"   NULL, NULL, pg_temp.at(-2, 3), NULL)"
 	" ) AS v (team, account, name, kind, n, prio, ckpt, state, reason, eta, block, sub, started);"
 	"INSERT INTO jobs (team, account_id, name, kind, instance_type, instance_count, duration_s,"
 	" state, block_id, submitted_at, started_at, updated_at, submitted_by)"
 	" SELECT 'beta', '222222222222', 'wait-' || w, 'research', 'p5.48xlarge', 1, 3600, 'running',"
-	"  'cr-0aaaaaaaaaaaaaaa1', pg_temp.at(-1, 10) - make_interval(secs => w),"
-	"  pg_temp.at(-1, 10), pg_temp.at(-1, 10), 'dev:222222222222'"
+	"  'cr-0aaaaaaaaaaaaaaa1', pg_temp.at(-2, 10) - make_interval(secs => w),"
+	"  pg_temp.at(-2, 10), pg_temp.at(-2, 10), 'dev:222222222222'"
 	" FROM unnest(ARRAY[60, 120, 180, 240, 1200]) AS w;"
 	/* transitions, as cbqd's conditional UPDATEs make them */
-	"UPDATE jobs SET state = 'succeeded', reason = 'done', ended_at = pg_temp.at(-2, 5),"
-	" updated_at = pg_temp.at(-2, 5) WHERE name = 'j1-two-for-three-hours';"
-	"UPDATE jobs SET state = 'expiring', updated_at = pg_temp.at(-2, 21.5)"
+	"UPDATE jobs SET state = 'succeeded', reason = 'done', ended_at = pg_temp.at(-3, 5),"
+	" updated_at = pg_temp.at(-3, 5) WHERE name = 'j1-two-for-three-hours';"
+	"UPDATE jobs SET state = 'expiring', updated_at = pg_temp.at(-3, 21.5)"
 	" WHERE name = 'j5-requeued';"
 	"UPDATE jobs SET state = 'queued', block_id = NULL, started_at = NULL, attempt = 2,"
-	" updated_at = pg_temp.at(-2, 22) WHERE name = 'j5-requeued';"
+	" updated_at = pg_temp.at(-3, 22) WHERE name = 'j5-requeued';"
 	"UPDATE jobs SET state = 'launching', block_id = 'cr-0aaaaaaaaaaaaaaa1',"
-	" updated_at = pg_temp.at(-1, 0.9) WHERE name = 'j5-requeued';"
-	"UPDATE jobs SET state = 'running', started_at = pg_temp.at(-1, 1),"
-	" updated_at = pg_temp.at(-1, 1) WHERE name = 'j5-requeued';"
-	"UPDATE jobs SET state = 'succeeded', ended_at = pg_temp.at(-1, 3),"
-	" updated_at = pg_temp.at(-1, 3) WHERE name = 'j5-requeued';"
+	" updated_at = pg_temp.at(-2, 0.9) WHERE name = 'j5-requeued';"
+	"UPDATE jobs SET state = 'running', started_at = pg_temp.at(-2, 1),"
+	" updated_at = pg_temp.at(-2, 1) WHERE name = 'j5-requeued';"
+	"UPDATE jobs SET state = 'succeeded', ended_at = pg_temp.at(-2, 3),"
+	" updated_at = pg_temp.at(-2, 3) WHERE name = 'j5-requeued';"
 	"UPDATE jobs SET state = 'expiring', updated_at = pg_temp.ago(0.5)"
 	" WHERE name = 'j6-expiring-now';"
-	"UPDATE jobs SET state = 'cancelled', ended_at = pg_temp.at(-1, 4),"
-	" updated_at = pg_temp.at(-1, 4) WHERE name = 'cancelled-queued';"
+	"UPDATE jobs SET state = 'cancelled', ended_at = pg_temp.at(-2, 4),"
+	" updated_at = pg_temp.at(-2, 4) WHERE name = 'cancelled-queued';"
 	"UPDATE jobs SET state = CASE name WHEN 'wait-60' THEN 'succeeded'"
 	"  WHEN 'wait-120' THEN 'failed' WHEN 'wait-180' THEN 'timed_out'"
 	"  WHEN 'wait-240' THEN 'expired' ELSE 'cancelled' END,"
-	" ended_at = pg_temp.at(-1, 11), updated_at = pg_temp.at(-1, 11) WHERE name LIKE 'wait-%';"
+	" ended_at = pg_temp.at(-2, 11), updated_at = pg_temp.at(-2, 11) WHERE name LIKE 'wait-%';"
 	/* the events cbqd writes with them (the fair-share usage reads these) */
 	"INSERT INTO job_events (job_id, at, from_state, to_state, actor)"
 	" SELECT id, submitted_at, NULL, 'queued', submitted_by FROM jobs;"
@@ -507,16 +509,18 @@ struct expect {
 	const char *want;
 };
 
-/* Day offsets as in the seed: B's day is two days ago, the waits yesterday. */
+/* Day offsets as in the seed: B's day is three days ago, the waits two days
+ * ago; never yesterday, where the jobs running now started when the test
+ * runs in the first hours of a UTC day. */
 #define DAY(n) "((now() AT TIME ZONE 'UTC')::date + (" #n "))"
 
 static const struct expect expects[] = {
 	/* v_block_utilization */
 	{ "a 2-instance job for 3 hours is 6 instance-hours",
 	  "SELECT sum(cbq_hours) FROM v_block_utilization WHERE block_id = 'cr-0bbbbbbbbbbbbbbb2'"
-	  " AND hour >= " DAY(-2) "::timestamp AT TIME ZONE 'UTC' + interval '2 hours'"
+	  " AND hour >= " DAY(-3) "::timestamp AT TIME ZONE 'UTC' + interval '2 hours'"
 				  " AND hour < " DAY(
-					  -2) "::timestamp AT TIME ZONE 'UTC' + interval '5 hours'",
+					  -3) "::timestamp AT TIME ZONE 'UTC' + interval '5 hours'",
 	  "6" },
 	{ "block B over its day: capacity, cbq, outside, idle",
 	  "SELECT sum(capacity_hours) || ' ' || sum(cbq_hours) || ' ' || sum(outside_hours) || ' '"
@@ -526,7 +530,7 @@ static const struct expect expects[] = {
 	{ "the hour an outside account used 1 of 4",
 	  "SELECT cbq_hours || ' ' || outside_hours || ' ' || idle_hours FROM v_block_utilization"
 	  " WHERE block_id = 'cr-0bbbbbbbbbbbbbbb2'"
-	  " AND hour = " DAY(-2) "::timestamp AT TIME ZONE 'UTC' + interval '10 hours'",
+	  " AND hour = " DAY(-3) "::timestamp AT TIME ZONE 'UTC' + interval '10 hours'",
 	  "0 1 3" },
 	{ "scheduled and cancelled blocks have no hours yet",
 	  "SELECT count(*) FROM v_block_utilization WHERE block_id IN ('cr-0ccccccccccccccc3',"
@@ -537,7 +541,7 @@ static const struct expect expects[] = {
 	  "SELECT string_agg(coalesce(team, '-') || ':' || account_id || ':' || outside_cbq || ':'"
 	  " || round(instance_hours::numeric, 3) || ':' || jobs || ':' || round(idle_hours::numeric, 3)"
 	  " || ':' || round(attributed_hours::numeric, 3) || ':' || round(cost_share::numeric, 4),"
-	  " ' ' ORDER BY account_id) FROM v_team_usage_daily WHERE day = " DAY(-2),
+	  " ' ' ORDER BY account_id) FROM v_team_usage_daily WHERE day = " DAY(-3),
 	  "alpha:111111111111:false:6.000:1:42.000:48.000:0.1667"
 	  " beta:222222222222:false:4.000:1:28.000:32.000:0.1111"
 	  " -:444455556666:true:2.000:0:14.000:16.000:0.0556"
@@ -547,17 +551,17 @@ static const struct expect expects[] = {
 	  " sum(cost_share) AS s FROM v_team_usage_daily GROUP BY day) AS x",
 	  "1.000000000" },
 	{ "a job is counted once per day whatever its runs",
-	  "SELECT jobs FROM v_team_usage_daily WHERE day = " DAY(-1) " AND team = 'beta'", "6" },
+	  "SELECT jobs FROM v_team_usage_daily WHERE day = " DAY(-2) " AND team = 'beta'", "6" },
 	/* v_wait_times: first starts only */
 	{ "p50/p95/max of 60, 120, 180, 240, 1200 s",
 	  "SELECT jobs || ' ' || round(p50_s::numeric, 3) || ' ' || round(p95_s::numeric, 3) || ' '"
-	  " || max_s FROM v_wait_times WHERE day = " DAY(-1) " AND kind = 'research'"
+	  " || max_s FROM v_wait_times WHERE day = " DAY(-2) " AND kind = 'research'"
 							     " AND team = 'beta'",
 	  "5 180.000 1008.000 1200" },
 	{ "a requeued job's second start is not a wait",
-	  "SELECT count(*) FROM v_wait_times WHERE day = " DAY(-1) " AND kind = 'training'", "0" },
+	  "SELECT count(*) FROM v_wait_times WHERE day = " DAY(-2) " AND kind = 'training'", "0" },
 	{ "j1 waited 30 minutes",
-	  "SELECT p50_s FROM v_wait_times WHERE day = " DAY(-2) " AND team = 'alpha'", "1800" },
+	  "SELECT p50_s FROM v_wait_times WHERE day = " DAY(-3) " AND team = 'alpha'", "1800" },
 	/* v_queue */
 	{ "queue positions: by ETA (none last), then id; launching has none",
 	  "SELECT string_agg(coalesce(position::text, '-') || ':' || name, ' '"
