@@ -153,7 +153,9 @@ void engine_tick(struct engine *e)
 	/* a burst of submits wakes the leader on every COMMIT: replan at most
 	 * once per gap for them, not back to back; a policy change within the
 	 * minimum gap, whatever the queue's size */
-	cbq_ms gap = ENGINE_CYCLE_GAP_FACTOR * e->last_cycle_ms;
+	cbq_ms gap = e->last_cycle_pending >= ENGINE_CYCLE_SPACED_QUEUE
+			     ? ENGINE_CYCLE_GAP_FACTOR * e->last_cycle_ms
+			     : 0;
 	gap = gap < ENGINE_CYCLE_MIN_GAP_MS ? ENGINE_CYCLE_MIN_GAP_MS
 	      : gap > ENGINE_CYCLE_MAX_GAP_MS ? ENGINE_CYCLE_MAX_GAP_MS
 					      : gap;

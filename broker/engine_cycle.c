@@ -57,6 +57,7 @@ static void cycle_end(struct engine *e, struct cycle *c)
 	e->cycling = false;
 	e->cycle = NULL;
 	e->last_cycle_ms = real - c->began;
+	e->last_cycle_pending = c->pending;
 	e->next_cycle = real + ENGINE_CYCLE_MAX_GAP_MS;
 	cycle_free(c);
 }

@@ -68,6 +68,7 @@ struct engine {
 	bool policy_dirty; /* ... and that was the policy (cbq_policy) */
 	cbq_ms last_cycle_began; /* real ms */
 	cbq_ms last_cycle_ms;	 /* how long the last cycle took, real ms */
+	size_t last_cycle_pending; /* and how many queued jobs it planned */
 	cbq_ms next_cycle; /* real ms: the latest moment for the next one */
 	cbq_ms plan_next;  /* clock ms: when the last plan changes by itself */
 	/* the launcher (NULL aws: no AWS settings, nothing launches) */
