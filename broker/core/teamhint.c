@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/job.h"
 
 enum { ACCOUNT_LEN = 12 };
 
@@ -19,16 +20,6 @@ struct slot {
 struct teamhints {
 	struct slot slots[TEAMHINT_SLOTS];
 };
-
-static bool account_ok(const char *account)
-{
-	size_t n = 0;
-
-	for (; account[n]; n++)
-		if (account[n] < '0' || account[n] > '9' || n >= ACCOUNT_LEN)
-			return false;
-	return n == ACCOUNT_LEN;
-}
 
 static size_t slot_index(const char *account)
 {
@@ -54,7 +45,7 @@ void teamhints_put(struct teamhints *h, const char *account, const char *team)
 	struct slot *s;
 	size_t n = strlen(team);
 
-	if (!account_ok(account) || n == 0 || n > TEAMHINT_TEAM_MAX)
+	if (!cbq_is_account_id(account) || n == 0 || n > TEAMHINT_TEAM_MAX)
 		return;
 	s = &h->slots[slot_index(account)];
 	memcpy(s->account, account, ACCOUNT_LEN + 1);
@@ -66,7 +57,7 @@ bool teamhints_get(const struct teamhints *h, const char *account, char *team, s
 	const struct slot *s;
 	size_t n;
 
-	if (!account_ok(account))
+	if (!cbq_is_account_id(account))
 		return false;
 	s = &h->slots[slot_index(account)];
 	if (strcmp(s->account, account) != 0)
@@ -82,7 +73,7 @@ void teamhints_drop(struct teamhints *h, const char *account)
 {
 	struct slot *s;
 
-	if (!account_ok(account))
+	if (!cbq_is_account_id(account))
 		return;
 	s = &h->slots[slot_index(account)];
 	if (strcmp(s->account, account) == 0)

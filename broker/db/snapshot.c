@@ -91,7 +91,6 @@ struct db_timeline {
 	size_t n;
 	char **kinds;
 	size_t n_kinds;
-	unsigned long reads;
 };
 
 struct qarg {
@@ -216,11 +215,6 @@ void db_timeline_forget(struct db_timeline *tl)
 	tl->valid = false;
 }
 
-unsigned long db_timeline_reads(const struct db_timeline *tl)
-{
-	return tl->reads;
-}
-
 /* Whether tl answers for [now, now + horizon) without reading it again. */
 static bool timeline_covers(const struct db_timeline *tl, cbq_ms now, cbq_ms horizon)
 {
@@ -253,7 +247,6 @@ static void timeline_store(struct db_timeline *tl, const struct table *t, cbq_ms
 	tl->from = from;
 	tl->to = from + span;
 	tl->valid = true;
-	tl->reads++;
 }
 
 /* ---- assembly ------------------------------------------------------------- */

@@ -52,8 +52,6 @@ struct db_timeline;
 struct db_timeline *db_timeline_new(void);
 void db_timeline_free(struct db_timeline *tl);
 void db_timeline_forget(struct db_timeline *tl);
-/* How many snapshots read the timeline from Postgres (for tests and logs). */
-unsigned long db_timeline_reads(const struct db_timeline *tl);
 
 /* Reads the snapshot at now; settings seed in.settings (the policy row's
  * ageing, fair-share weight and half-life override theirs) and give the
