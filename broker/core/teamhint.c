@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/job.h"
 
 enum { ACCOUNT_LEN = 12 };
@@ -23,11 +24,7 @@ struct teamhints {
 
 static size_t slot_index(const char *account)
 {
-	uint64_t x = 1469598103934665603ULL;
-
-	for (const char *p = account; *p; p++)
-		x = (x ^ (unsigned char)*p) * 1099511628211ULL;
-	return (size_t)(x & (TEAMHINT_SLOTS - 1));
+	return (size_t)(cbq_fnv1a_str(CBQ_FNV1A_START, account) & (TEAMHINT_SLOTS - 1));
 }
 
 struct teamhints *teamhints_new(void)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 
 struct entry {
 	int64_t job; /* 0 = empty (job ids start at 1) */
@@ -99,12 +100,5 @@ bool verdict_memo_same(const struct verdict_memo *m, int64_t job, int64_t versio
 
 uint64_t verdict_memo_hash(const char *reason, int64_t eta)
 {
-	uint64_t h = 1469598103934665603ULL;
-	uint64_t u = (uint64_t)eta;
-
-	for (const char *p = reason; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	for (int i = 0; i < 8; i++, u >>= 8)
-		h = (h ^ (u & 0xff)) * 1099511628211ULL;
-	return h;
+	return cbq_fnv1a(cbq_fnv1a_str(CBQ_FNV1A_START, reason), &eta, sizeof(eta));
 }

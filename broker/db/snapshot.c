@@ -16,6 +16,7 @@
 
 #include "core/alloc.h"
 #include "core/arena.h"
+#include "core/hash.h"
 #include "db/db.h"
 
 enum q {
@@ -112,18 +113,9 @@ struct names {
 	size_t n_slots;
 };
 
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static uint32_t *slot_of(struct names *ns, const char *s)
 {
-	size_t i = hash(s) & (ns->n_slots - 1);
+	size_t i = cbq_fnv1a_str(CBQ_FNV1A_START, s) & (ns->n_slots - 1);
 
 	while (ns->slots[i] && strcmp(ns->list[ns->slots[i] - 1], s) != 0)
 		i = (i + 1) & (ns->n_slots - 1);

@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "util/log.h"
 
 struct pending {
@@ -44,15 +45,14 @@ struct db_submit_batch {
 /* FNV-1a over team, a separator and key: a quick filter before strcmp. */
 static uint64_t key_hash(const char *team, const char *key)
 {
-	uint64_t h = 1469598103934665603ULL;
+	static const unsigned char separator = 0xff;
+	uint64_t h;
 
 	if (!key || !*key)
 		return 0;
-	for (const char *p = team; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-	h = (h ^ 0xff) * 1099511628211ULL;
-	for (const char *p = key; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = cbq_fnv1a_str(CBQ_FNV1A_START, team);
+	h = cbq_fnv1a(h, &separator, 1);
+	h = cbq_fnv1a_str(h, key);
 	return h ? h : 1;
 }
 
