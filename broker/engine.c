@@ -148,7 +148,7 @@ void engine_tick(struct engine *e)
 	engine_launch_tick(e);
 	engine_reconcile_tick(e);
 	engine_inventory_tick(e);
-	if (e->cycling)
+	if (e->cycle)
 		return;
 	/* a burst of submits wakes the leader on every COMMIT: replan at most
 	 * once per gap for them, not back to back; a policy change within the

@@ -54,7 +54,6 @@ static void cycle_end(struct engine *e, struct cycle *c)
 {
 	cbq_ms real = cbq_clock_real_ms();
 
-	e->cycling = false;
 	e->cycle = NULL;
 	e->last_cycle_ms = real - c->began;
 	e->last_cycle_pending = c->pending;
@@ -235,7 +234,6 @@ void engine_cycle_start(struct engine *e)
 	c->e = e;
 	c->began = real;
 	e->last_cycle_began = real;
-	e->cycling = true;
 	e->cycle = c;
 	e->dirty = false;
 	e->policy_dirty = false;

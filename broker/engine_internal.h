@@ -60,10 +60,9 @@ struct engine {
 	struct sched_settings settings;
 	struct db_timeline *timeline; /* the policy timeline, kept across cycles */
 	struct offload *planner;      /* plans off the loop; NULL: on it */
-	struct cycle *cycle;	      /* the cycle in flight, or NULL */
+	struct cycle *cycle;	      /* the cycle in flight, or NULL: none */
 	struct verdict_memo *verdicts; /* what the last stored cycle wrote; NULL: nothing */
 	cbq_ms verdicts_rewrite_at;    /* real ms: the next cycle writes every verdict */
-	bool cycling;	   /* a cycle is in flight */
 	bool dirty;	   /* something changed since the last cycle began */
 	bool policy_dirty; /* ... and that was the policy (cbq_policy) */
 	cbq_ms last_cycle_began; /* real ms */
