@@ -11,10 +11,14 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "core/alloc.h"
 #include "util/log.h"
+
+enum { OFFLOAD_NICE = 10 };
 
 struct offload {
 	int fds[2]; /* pipe: the thread writes [1], the loop reads [0] */
@@ -30,6 +34,9 @@ static void *run(void *p)
 	struct offload *o = p;
 	char one = 1;
 
+	/* background work: it yields the CPU to the loop (Linux nices threads
+	 * one by one; failing to is harmless) */
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), OFFLOAD_NICE);
 	o->work(o->arg);
 	while (write(o->fds[1], &one, 1) < 0 && errno == EINTR)
 		;

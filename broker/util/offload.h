@@ -2,7 +2,8 @@
  * Work that must not hold the event loop (planning 100,000 queued jobs takes
  * tens of milliseconds) runs on a thread of its own; its answer comes back
  * on the loop. One piece of work at a time. work may touch only what its arg
- * owns: nothing else is locked.
+ * owns: nothing else is locked. The thread runs at nice 10: on a busy
+ * machine the API's loop (and Postgres) come first, and planning waits.
  */
 #ifndef CBQ_UTIL_OFFLOAD_H
 #define CBQ_UTIL_OFFLOAD_H
