@@ -84,13 +84,21 @@ static const char *const *json_strings(struct scratch *s, const char *text, size
 	return out;
 }
 
+/* A queued job's verdict (0013): its ETA ('infinity' for none, or when not
+ * planned yet) and its reason (NULL when not planned yet), for row alias j. */
+#define VERDICT_ETA                                                                               \
+	"coalesce((SELECT v.eta FROM job_verdicts v WHERE v.job_id = j.id AND j.state = 'queued')," \
+	" 'infinity')"
+#define VERDICT_REASON "(SELECT v.reason FROM job_verdicts v WHERE v.job_id = j.id AND j.state = 'queued')"
+
 /* The job columns, in the order decode_job reads them, for a row alias j;
  * user_data is the SQL that yields the user data in hex. */
 #define JOB_COLS_WITH(user_data)                                                                  \
 	"j.id, j.team, j.account_id, j.name, j.kind, j.instance_type, j.instance_count, "         \
 	"j.duration_s, j.priority, j.checkpointable, j.image_id, j.subnet_id, "                    \
 	"to_json(j.security_group_ids)::text, j.key_name, " user_data ", "                          \
-	"j.instance_profile, j.tags::text, j.state, j.reason, cbq_ms(j.eta), "                    \
+	"j.instance_profile, j.tags::text, j.state, coalesce(" VERDICT_REASON ", j.reason), "     \
+	"cbq_ms(nullif(" VERDICT_ETA ", 'infinity')), "                                           \
 	"coalesce(j.block_id, ''), j.attempt, cbq_ms(j.submitted_at), cbq_ms(j.started_at), "     \
 	"cbq_ms(j.ended_at), cbq_ms(j.updated_at), j.submitted_by, "                              \
 	"coalesce(j.idempotency_key, ''), "                                                        \
@@ -564,17 +572,21 @@ out:
 /*
  * A queued job's place in the queue: 1 + the queued jobs expected to start
  * before it (an earlier eta, or the same eta and a smaller id; jobs without
- * an eta come after all with one, by id), and how many are queued, for row
- * alias j; 0 and 0 for jobs in other states. Each count walks the partial
- * index jobs_queue_order (0007) up to the job: the order of that index is
- * this order (NULLs last), so the list query's row_number() agrees.
+ * an eta, planned or not yet, come after all with one, by id), and how many
+ * are queued, for row alias j; 0 and 0 for jobs in other states. Keys are
+ * (VERDICT_ETA, id). Verdicts exist only for queued jobs (0013), so the
+ * jobs before j are the verdicts before its key, walking job_verdicts_order,
+ * and, when j has no ETA, the queued jobs below j.id that have no verdict:
+ * all queued below j.id (jobs_pending) less the verdicts below j.id (the
+ * primary key). The list query's row_number() orders by the same key.
  */
 #define QUEUE_POSITION_COLS                                                                       \
 	"CASE WHEN j.state = 'queued' THEN 1"                                                      \
-	" + (SELECT count(*) FROM jobs q WHERE q.state = 'queued' AND q.eta IS NOT NULL"          \
-	"    AND (q.eta, q.id) < (coalesce(j.eta, 'infinity'), j.id))"                              \
-	" + (SELECT count(*) FROM jobs q WHERE q.state = 'queued' AND q.eta IS NULL"              \
-	"    AND j.eta IS NULL AND q.id < j.id)"                                                   \
+	" + (SELECT count(*) FROM job_verdicts x WHERE (x.eta, x.job_id) < (" VERDICT_ETA ", j.id))" \
+	" + CASE WHEN " VERDICT_ETA " = 'infinity'"                                                \
+	"   THEN (SELECT count(*) FROM jobs q WHERE q.state = 'queued' AND q.id < j.id)"          \
+	"    - (SELECT count(*) FROM job_verdicts x WHERE x.job_id < j.id)"                        \
+	"   ELSE 0 END"                                                                            \
 	" ELSE 0 END, "                                                                            \
 	"CASE WHEN j.state = 'queued' THEN (SELECT count(*) FROM jobs q WHERE q.state = 'queued')" \
 	" ELSE 0 END"
@@ -629,7 +641,7 @@ void db_job_cancel(struct db *db, int64_t id, const char *team, const char *acto
 		 "WITH u AS ("
 		 " UPDATE jobs SET state = 'cancelled', reason = 'cancelled by ' || $3,"
 		 "  ended_at = to_timestamp($4::bigint / 1000.0),"
-		 "  updated_at = to_timestamp($4::bigint / 1000.0), eta = NULL"
+		 "  updated_at = to_timestamp($4::bigint / 1000.0)"
 		 " WHERE id = $1 AND ($2::text IS NULL OR team = $2) AND state = 'queued'"
 		 " RETURNING *"
 		 "), r AS ("
@@ -695,7 +707,8 @@ void db_job_list(struct db *db, const struct db_job_filter *f, db_jobs_fn *done,
 	lc->done = done;
 	lc->arg = arg;
 	/* queue positions as in QUEUE_POSITION_COLS, ranked once for the page
-	 * (one pass over jobs_queue_order) and only when it holds a queued job */
+	 * (the verdicts in job_verdicts_order, then the queued jobs not planned
+	 * yet) and only when it holds a queued job */
 	db_query(db,
 		 "WITH page AS ("
 		 " SELECT * FROM jobs j"
@@ -705,10 +718,12 @@ void db_job_list(struct db *db, const struct db_job_filter *f, db_jobs_fn *done,
 		 " AND ($4::bigint = 0 OR j.id < $4)"
 		 " ORDER BY j.id DESC LIMIT $5"
 		 "), qp AS ("
-		 " SELECT q.id, row_number() OVER (ORDER BY q.eta NULLS LAST, q.id) AS pos,"
+		 " SELECT k.id, row_number() OVER (ORDER BY k.eta, k.id) AS pos,"
 		 "  count(*) OVER () AS n"
-		 " FROM jobs q WHERE q.state = 'queued'"
-		 "  AND EXISTS (SELECT 1 FROM page p WHERE p.state = 'queued')"
+		 " FROM (SELECT x.job_id AS id, x.eta FROM job_verdicts x"
+		 "  UNION ALL SELECT q.id, 'infinity' FROM jobs q WHERE q.state = 'queued'"
+		 "  AND NOT EXISTS (SELECT 1 FROM job_verdicts x WHERE x.job_id = q.id)) k"
+		 " WHERE EXISTS (SELECT 1 FROM page p WHERE p.state = 'queued')"
 		 ")"
 		 " SELECT " JOB_COLS_NO_USER_DATA ", coalesce(qp.pos, 0), coalesce(qp.n, 0)"
 		 " FROM page j LEFT JOIN qp ON qp.id = j.id"

@@ -107,14 +107,22 @@ static void on_stored(void *arg, const struct db_result *res, const struct db_er
 
 void db_verdicts_store(struct db *db, struct db_verdicts *v, db_verdicts_fn *done, void *arg)
 {
+	/* Only jobs still queued get a verdict, and they stay queued until this
+	 * commits (FOR SHARE, taken in id order): a job that leaves queued
+	 * meanwhile loses its row through jobs_verdict_drop (0013), so rows are
+	 * never left for jobs that are not queued. Unchanged verdicts are not
+	 * rewritten. No ETA is 'infinity', last in the queue's order. */
 	static const char sql[] =
 		"WITH r AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])"
 		" AS r(id, reason, eta_ms)),"
-		" changed AS (UPDATE jobs j SET reason = r.reason,"
-		" eta = CASE WHEN r.eta_ms IS NULL THEN NULL"
-		" ELSE to_timestamp(r.eta_ms / 1000.0) END"
-		" FROM r WHERE j.id = r.id AND j.state = 'queued'"
-		" AND (j.reason IS DISTINCT FROM r.reason OR cbq_ms(j.eta) IS DISTINCT FROM r.eta_ms)"
+		" q AS (SELECT r.id, r.reason, CASE WHEN r.eta_ms IS NULL THEN 'infinity'"
+		" ELSE to_timestamp(r.eta_ms / 1000.0) END AS eta"
+		" FROM r JOIN jobs j ON j.id = r.id WHERE j.state = 'queued'"
+		" ORDER BY r.id FOR SHARE OF j),"
+		" changed AS (INSERT INTO job_verdicts AS v (job_id, reason, eta)"
+		" SELECT id, reason, eta FROM q"
+		" ON CONFLICT (job_id) DO UPDATE SET reason = excluded.reason, eta = excluded.eta"
+		" WHERE (v.reason, v.eta) IS DISTINCT FROM (excluded.reason, excluded.eta)"
 		" RETURNING 1)"
 		" SELECT count(*) FROM changed";
 	struct store *s = cbq_xcalloc(1, sizeof(*s));

@@ -1,7 +1,8 @@
 /*
  * Writing the scheduler's verdicts back: each queued job's reason and ETA,
- * in one statement, touching only jobs still queued and only where
- * something changed. What launches is the launcher's business, not this.
+ * into job_verdicts (0013) in one statement, only for jobs still queued and
+ * only where something changed. What launches is the launcher's business,
+ * not this.
  */
 #ifndef CBQ_DB_VERDICTS_H
 #define CBQ_DB_VERDICTS_H

@@ -189,7 +189,8 @@ Test(fleet, a_lost_capacity_race_requeues_the_job_saying_so)
 		 id);
 	h_sql_wait(db, sql, "t", WAIT_MS);
 	/* it waits, saying why, instead of losing the same race every cycle */
-	snprintf(sql, sizeof(sql), "SELECT reason LIKE 'WaitingForCapacity%%' FROM jobs WHERE id = %ld",
+	snprintf(sql, sizeof(sql), "SELECT reason LIKE 'WaitingForCapacity%%' FROM v_job_history"
+		 " WHERE job_id = %ld",
 		 id);
 	h_sql_wait(db, sql, "t", WAIT_MS);
 	h_sleep_ms(1500);

@@ -171,7 +171,8 @@ Test(inventory, an_extension_moves_the_blocks_end_keeps_jobs_running_and_fits_lo
 	snprintf(sql, sizeof(sql), "SELECT state FROM jobs WHERE id = %ld", running);
 	wait_value(d, sql, "running");
 	snprintf(sql, sizeof(sql),
-		 "SELECT reason LIKE 'ExceedsBlockLifetime%%' FROM jobs WHERE id = %ld", longer);
+		 "SELECT reason LIKE 'ExceedsBlockLifetime%%' FROM v_job_history WHERE job_id = %ld",
+		 longer);
 	wait_value(d, sql, "t");
 
 	sim_post("/_sim/extend", "{\"block\": \"" ACTIVE "\", \"end\": \"2026-11-25T11:30:00Z\"}");
@@ -219,7 +220,7 @@ Test(inventory, capacity_taken_outside_cbq_makes_a_job_wait_saying_so)
 	snprintf(sql, sizeof(sql),
 		 "SELECT CASE WHEN reason LIKE 'WaitingForCapacity%%" ACTIVE
 		 "%%2 used outside cbq%%' AND state = 'queued' THEN 't'"
-		 " ELSE state || ': ' || reason END FROM jobs WHERE id = %ld",
+		 " ELSE state || ': ' || reason END FROM v_job_history WHERE job_id = %ld",
 		 id);
 	wait_value(d, sql, "t");
 }

@@ -34,7 +34,7 @@ static char *wait_reason(const char *db, long id, const char *prefix)
 	char sql[128];
 	char *r = NULL;
 
-	snprintf(sql, sizeof(sql), "SELECT reason FROM jobs WHERE id = %ld", id);
+	snprintf(sql, sizeof(sql), "SELECT reason FROM v_job_history WHERE job_id = %ld", id);
 	for (int waited = 0; waited < WAIT_MS; waited += 100) {
 		free(r);
 		r = h_sql_value(db, sql);
@@ -95,9 +95,9 @@ Test(sched_cycle, queued_jobs_get_reasons_with_numbers)
 	/* the block is free now, but all of it goes to the job ahead */
 	char *r = wait_reason(db, behind, "BehindHigherPriority (position 2; room on cr-0a00000000000001");
 	free(r);
-	char sql[96];
+	char sql[128];
 	snprintf(sql, sizeof(sql),
-		 "SELECT cbq_ms(eta) - cbq_ms(now()) BETWEEN 6000000 AND 7300000 FROM jobs WHERE id = %ld",
+		 "SELECT cbq_ms(eta) - cbq_ms(now()) BETWEEN 6000000 AND 7300000 FROM job_verdicts WHERE job_id = %ld",
 		 behind);
 	char *eta = h_sql_value(db, sql);
 	cr_assert_str_eq(eta, "t", "it starts when the 2h job ahead ends");
@@ -132,7 +132,7 @@ Test(sched_cycle, a_change_in_psql_reaches_the_plan)
  * the plan would launch. */
 static char *first_in_line(const char *db)
 {
-	return h_sql_value(db, "SELECT kind FROM jobs WHERE state = 'queued'"
+	return h_sql_value(db, "SELECT kind FROM v_queue WHERE state = 'queued'"
 			       " AND reason LIKE 'NoLauncher%'");
 }
 
@@ -230,9 +230,72 @@ Test(sched_cycle, cycles_write_only_changed_verdicts)
 	}
 	cr_assert_eq(last_written(d), 0, "no cycle wrote 0 verdicts within %d ms", 3 * WAIT_MS);
 	snprintf(sql, sizeof(sql),
-		 "UPDATE jobs SET reason = 'moved', updated_at = updated_at + interval '1 ms'"
-		 " WHERE id = %ld",
-		 a);
+		 "UPDATE job_verdicts SET reason = 'moved' WHERE job_id = %ld;"
+		 "UPDATE jobs SET updated_at = updated_at + interval '1 ms' WHERE id = %ld",
+		 a, a);
 	h_sql(db, sql);
 	free(wait_reason(db, a, "NoEligibleBlock"));
+}
+
+/* Job id's queuePosition and queueLength as `cbq show -o json` reports them. */
+static void expect_position(const struct h_cbqd *d, const char *account, long id, int position,
+			    int length)
+{
+	char idbuf[24], want_pos[48], want_len[48];
+	char *out = NULL;
+
+	snprintf(idbuf, sizeof(idbuf), "%ld", id);
+	cr_assert_eq(h_cbq(d, account, &out, "-o", "json", "show", idbuf, NULL), 0, "%s", out);
+	snprintf(want_pos, sizeof(want_pos), "\"queuePosition\": %d,", position);
+	snprintf(want_len, sizeof(want_len), "\"queueLength\": %d", length);
+	cr_assert(strstr(out, want_pos) && strstr(out, want_len),
+		  "job %ld: expected position %d of %d:\n%s", id, position, length, out);
+	free(out);
+}
+
+/* Verdicts live in job_verdicts while their job is queued (0013): the API's
+ * positions rank them by ETA (none last, then by id) as v_queue does, and a
+ * job that leaves the queue takes its verdict with it. */
+Test(sched_cycle, queue_positions_follow_verdicts_and_leave_with_the_job)
+{
+	const char *db = h_db_create();
+	char sql[256];
+
+	h_seed_teams(db);
+	h_sql(db, "DELETE FROM policy_windows"); /* submission order, as above */
+	add_block(db, "cr-0a00000000000001", "p5.48xlarge", 4, 8);
+	struct h_cbqd *d = h_cbqd_start(db, NULL);
+	long no_block = submit(d, "111111111111", "inference", "g6.12xlarge", "1", "1h");
+	long too_long = submit(d, "222222222222", "training", "p5.48xlarge", "1", "12h");
+	long fits = submit(d, "111111111111", "training", "p5.48xlarge", "4", "2h");
+	long behind = submit(d, "222222222222", "training", "p5.48xlarge", "2", "1h");
+
+	free(wait_reason(db, fits, "NoLauncher (would launch 4 on cr-0a00000000000001"));
+	free(wait_reason(db, behind, "BehindHigherPriority"));
+	free(wait_reason(db, too_long, "ExceedsBlockLifetime"));
+	free(wait_reason(db, no_block, "NoEligibleBlock"));
+	/* now, in 2 h, then the two without an ETA by id */
+	expect_position(d, "111111111111", fits, 1, 4);
+	expect_position(d, "222222222222", behind, 2, 4);
+	expect_position(d, "111111111111", no_block, 3, 4);
+	expect_position(d, "222222222222", too_long, 4, 4);
+	char *agg = h_sql_value(db, "SELECT string_agg(job_id::text, ' ' ORDER BY position)"
+				    " FROM v_queue");
+	snprintf(sql, sizeof(sql), "%ld %ld %ld %ld", fits, behind, no_block, too_long);
+	cr_assert_str_eq(agg, sql, "v_queue's positions differ from the API's");
+	free(agg);
+
+	char idbuf[24], *out = NULL;
+	snprintf(idbuf, sizeof(idbuf), "%ld", no_block);
+	cr_assert_eq(h_cbq(d, "111111111111", &out, "cancel", idbuf, NULL), 0, "%s", out);
+	free(out);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_verdicts WHERE job_id = %ld", no_block);
+	char *n = h_sql_value(db, sql);
+	cr_assert_str_eq(n, "0", "the cancelled job kept its verdict");
+	free(n);
+	expect_position(d, "222222222222", too_long, 3, 3);
+	n = h_sql_value(db, "SELECT count(*) FROM job_verdicts v JOIN jobs j ON j.id = v.job_id"
+			    " WHERE j.state <> 'queued'");
+	cr_assert_str_eq(n, "0", "verdicts of jobs that are not queued");
+	free(n);
 }
