@@ -123,8 +123,11 @@ static void plan_work(void *arg)
 	c->work_us = cbq_clock_mono_us() - t0;
 }
 
-/* A launch verdict's reason, which depends on the launcher. */
-static void launch_reason(const struct engine *e, const struct sched_input *in,
+/* A launch verdict's reason, which depends on the launcher; false when the
+ * job gets none: engine_launch_commit moves it to launching with a reason
+ * of its own, and a verdict written for it as well would lock the same
+ * rows from a second statement at the same time. */
+static bool launch_reason(const struct engine *e, const struct sched_input *in,
 			  const struct sched_plan *plan, size_t i, char *out, size_t size)
 {
 	const struct sched_verdict *vd = &plan->verdicts[i];
@@ -139,7 +142,8 @@ static void launch_reason(const struct engine *e, const struct sched_input *in,
 		snprintf(out, size, "NoLauncher (would launch %d on %s; cbqd has no AWS settings)",
 			 vd->need, block);
 	else
-		sched_reason_format(in, plan, i, out, size);
+		return false;
+	return true;
 }
 
 /* The roles this cycle's launches will run as start assuming now, while
@@ -184,10 +188,9 @@ static void plan_done(void *arg)
 		return;
 	}
 	for (size_t i = 0; i < in->n_pending; i++) {
-		if (c->plan.verdicts[i].place != SCHED_PLACE_LAUNCH)
-			continue;
-		launch_reason(e, in, &c->plan, i, reason, sizeof(reason));
-		note_verdict(c, i, reason);
+		if (c->plan.verdicts[i].place == SCHED_PLACE_LAUNCH &&
+		    launch_reason(e, in, &c->plan, i, reason, sizeof(reason)))
+			note_verdict(c, i, reason);
 	}
 	warm_roles(e, c);
 	engine_launch_commit(e, in, &c->plan);
