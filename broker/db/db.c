@@ -677,37 +677,46 @@ static void pump(struct db *db)
 	}
 }
 
+/* Where a query joins the line for a connection. */
+enum lane { LANE_FOREGROUND, LANE_BACKGROUND, LANE_FIRST };
+
 static void query_submit(struct db *db, const char *name, const char *sql, int nparams,
-			 const char *const *values, const int *lens, bool background,
+			 const char *const *values, const int *lens, enum lane lane,
 			 db_done_fn *done, void *arg);
 
 void db_query(struct db *db, const char *sql, int nparams, const char *const *values,
 	      const int *lens, db_done_fn *done, void *arg)
 {
-	query_submit(db, NULL, sql, nparams, values, lens, false, done, arg);
+	query_submit(db, NULL, sql, nparams, values, lens, LANE_FOREGROUND, done, arg);
+}
+
+void db_query_first(struct db *db, const char *sql, int nparams, const char *const *values,
+		    const int *lens, db_done_fn *done, void *arg)
+{
+	query_submit(db, NULL, sql, nparams, values, lens, LANE_FIRST, done, arg);
 }
 
 void db_query_background(struct db *db, const char *sql, int nparams,
 			 const char *const *values, const int *lens, db_done_fn *done, void *arg)
 {
-	query_submit(db, NULL, sql, nparams, values, lens, true, done, arg);
+	query_submit(db, NULL, sql, nparams, values, lens, LANE_BACKGROUND, done, arg);
 }
 
 void db_query_prepared(struct db *db, const char *name, const char *sql, int nparams,
 		       const char *const *values, const int *lens, db_done_fn *done, void *arg)
 {
-	query_submit(db, name, sql, nparams, values, lens, false, done, arg);
+	query_submit(db, name, sql, nparams, values, lens, LANE_FOREGROUND, done, arg);
 }
 
 static void query_submit(struct db *db, const char *name, const char *sql, int nparams,
-			 const char *const *values, const int *lens, bool background,
+			 const char *const *values, const int *lens, enum lane lane,
 			 db_done_fn *done, void *arg)
 {
 	struct query *q = cbq_xcalloc(1, sizeof(*q));
 	size_t bytes = 0;
 
 	q->name = name;
-	q->background = background;
+	q->background = lane == LANE_BACKGROUND;
 	q->done = done;
 	q->arg = arg;
 	q->queued_at = mono_ms();
@@ -748,7 +757,10 @@ static void query_submit(struct db *db, const char *name, const char *sql, int n
 		fail_later(db, q, CBQ_ERR_UNAVAILABLE, "", "database busy");
 		return;
 	}
-	TAILQ_INSERT_TAIL(&db->waiting, q, link);
+	if (lane == LANE_FIRST)
+		TAILQ_INSERT_HEAD(&db->waiting, q, link);
+	else
+		TAILQ_INSERT_TAIL(&db->waiting, q, link);
 	db->n_waiting++;
 	pump(db);
 	if (db->n_up == 0 && !event_pending(db->expire, EV_TIMEOUT, NULL))

@@ -74,6 +74,18 @@ void db_query_prepared(struct db *db, const char *name, const char *sql, int npa
 		       void *arg);
 
 /*
+ * db_query that takes the next free connection, ahead of every query
+ * waiting for one: for a read that stands between a decision and its effect
+ * (the launcher's outbox), which a burst of single-row writes (one launch
+ * outcome per RunInstances reply) would otherwise hold up for hundreds of
+ * milliseconds. It may run before queries submitted earlier, so it must not
+ * depend on seeing their writes; the caller keeps at most one in line, so
+ * nothing else waits more than one such query for it.
+ */
+void db_query_first(struct db *db, const char *sql, int nparams, const char *const *values,
+		    const int *lens, db_done_fn *done, void *arg);
+
+/*
  * db_query for the leader's background work (the scheduling cycle's
  * snapshot and verdicts): it waits behind every other query and never takes
  * more than pool_size - DB_FOREGROUND_RESERVE connections (at least one),

@@ -314,7 +314,7 @@ void db_launch_outbox(struct db *db, int limit, const int64_t *skip, size_t n_sk
 	const char *params[2] = { lim, text_str(&list) };
 	fc->launches_done = done;
 	fc->arg = arg;
-	db_query(db, sql, 2, params, NULL, on_outbox, fc);
+	db_query_first(db, sql, 2, params, NULL, on_outbox, fc);
 	text_free(&list);
 }
 

@@ -65,7 +65,9 @@ typedef void db_launches_fn(void *arg, const struct db_launch *l, size_t n,
 			    const struct db_error *err);
 /* At most limit jobs in launching, oldest decision first, leaving out the
  * n_skip ids in skip (launches the caller has in hand already; at most
- * DB_OUTBOX_SKIP_MAX are used). */
+ * DB_OUTBOX_SKIP_MAX are used). Read ahead of queued queries (db_query_first):
+ * the outcomes being written are of launches in hand, and decisions that
+ * commit after the read ask for another. */
 enum { DB_OUTBOX_SKIP_MAX = 100000 };
 void db_launch_outbox(struct db *db, int limit, const int64_t *skip, size_t n_skip,
 		      db_launches_fn *done, void *arg);

@@ -1,8 +1,9 @@
 /*
- * The Postgres pool's two lines (broker/db/db.h) against a real Postgres:
+ * The Postgres pool's lines (broker/db/db.h) against a real Postgres:
  * background queries (the scheduling cycle's) wait behind every other query
  * and never hold more than pool_size - DB_FOREGROUND_RESERVE connections, so
- * an API query never waits for a cycle to give a connection back.
+ * an API query never waits for a cycle to give a connection back; a query
+ * sent first (the launcher's outbox read) goes ahead of all that wait.
  */
 #include <criterion/criterion.h>
 #include <event2/event.h>
@@ -57,6 +58,31 @@ Test(db_queue, background_queries_leave_room_for_the_rest)
 	cr_expect_str_eq(order[2], "bg1");
 	cr_expect_str_eq(order[3], "bg2");
 	cr_expect_str_eq(order[4], "bg3");
+	db_close(db);
+	event_base_free(base);
+}
+
+Test(db_queue, a_query_sent_first_goes_ahead_of_those_waiting)
+{
+	/* one connection, not up yet: all four wait for it */
+	struct db_config cfg = { .conninfo = h_db_create(), .pool_size = 1, .queue_max = 100 };
+	struct db *db;
+
+	base = event_base_new();
+	db = db_open(base, &cfg);
+	cr_assert(db);
+	db_query(db, "SELECT pg_sleep(0.05)", 0, NULL, NULL, on_done, "outcome1");
+	db_query(db, "SELECT 1", 0, NULL, NULL, on_done, "outcome2");
+	db_query_background(db, "SELECT 1", 0, NULL, NULL, on_done, "bg");
+	db_query_first(db, "SELECT 1", 0, NULL, NULL, on_done, "outbox");
+	n_order = 0;
+	expect = 4;
+	event_base_dispatch(base);
+	cr_assert_eq(n_order, 4);
+	cr_expect_str_eq(order[0], "outbox");
+	cr_expect_str_eq(order[1], "outcome1");
+	cr_expect_str_eq(order[2], "outcome2");
+	cr_expect_str_eq(order[3], "bg");
 	db_close(db);
 	event_base_free(base);
 }
