@@ -362,8 +362,11 @@ refuse:
 /* ---- the outbox ----------------------------------------------------------- */
 
 /* Asks the loop for a tick when the first launch held back (by the pacer
- * or a backoff) may go, so that it goes then and not at the next poll. */
-static void wake_for_held(struct engine *e, cbq_ms now)
+ * or a backoff) may go, so that it goes then and not at the next poll.
+ * now and real are the clocks the holds were counted from: the tick is due
+ * that long after them, not after the launches this read went on to start
+ * (a few hundred RunInstances take tens of milliseconds to build). */
+static void wake_for_held(struct engine *e, cbq_ms now, cbq_ms real)
 {
 	cbq_ms first = INT64_MAX;
 
@@ -374,8 +377,10 @@ static void wake_for_held(struct engine *e, cbq_ms now)
 	if (first == INT64_MAX)
 		return;
 	/* +1: the tick must find the real-ms clock at or past the moment */
-	cbq_ms in = engine_real_span(e, first - now, 0) + 1;
-	cbq_ms at = cbq_clock_real_ms() + in;
+	cbq_ms at = real + engine_real_span(e, first - now, 0) + 1;
+	cbq_ms in = at - cbq_clock_real_ms();
+	if (in < 0)
+		in = 0;
 	if (at < e->next_outbox)
 		e->next_outbox = at;
 	if (e->wake)
@@ -450,7 +455,7 @@ static void outbox_read(void *arg, const struct db_launch *rows, size_t n,
 			e->launch_due = true;
 		}
 	}
-	wake_for_held(e, now);
+	wake_for_held(e, now, real);
 	if (e->launch_due)
 		engine_launch_tick(e);
 }
