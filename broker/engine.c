@@ -279,6 +279,7 @@ static void submit_send(struct op *op)
 		.idempotency_key = op->key,
 		.request_sha256 = op->sha,
 		.now = cbq_clock_now(op->e->clock),
+		.notify = !op->e->leader,
 	};
 
 	/* s points into op, which lives until submit_stored */
@@ -359,11 +360,14 @@ static void submit_stored(void *arg, enum db_submit_outcome outcome, const struc
 			 op->key, (long long)job->id);
 		op->job_done(op->arg, NULL, NULL, 0, &err);
 	} else {
-		if (outcome == DB_SUBMIT_CREATED)
+		if (outcome == DB_SUBMIT_CREATED) {
+			/* as a leader, it sent no NOTIFY (struct db_submit's notify) */
+			op->e->dirty = true;
 			cbq_log(CBQ_LOG_INFO, "job_submitted",
 				"job=%lld team=%s account=%s kind=%s count=%d",
 				(long long)job->id, job->team, job->spec.account_id,
 				job->spec.kind, (int)job->spec.count);
+		}
 		op->job_done(op->arg, job, NULL, 0, NULL);
 	}
 	free(op);

@@ -47,6 +47,9 @@ struct db_submit {
 	const char *idempotency_key;       /* NULL or "" for none */
 	const uint8_t *request_sha256;     /* 32 bytes */
 	cbq_ms now;
+	/* NOTIFY cbq_jobs with the COMMIT of a new job: the submitting cbqd is
+	 * not the leader, which must hear of it (a leader just replans) */
+	bool notify;
 };
 /* Inserts the job and its first job_events row in one statement; s's team
  * must have been looked up (caller_account NULL). */

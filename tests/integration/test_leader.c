@@ -94,3 +94,43 @@ Test(leader, losing_the_session_loses_leadership)
 	wait_event(a, "leader_lost", 0);
 	wait_event(a, "leader_acquired", 1);
 }
+
+static long submit(const struct h_cbqd *d)
+{
+	char *out = NULL;
+	int rc = h_cbq(d, "111111111111", &out, "submit", "--kind", "training", "--instance-type",
+		       "p5.48xlarge", "--count", "1", "--duration", "1h", "--image-id",
+		       "ami-0123456789abcdef0", NULL);
+
+	cr_assert_eq(rc, 0, "submit failed: %s", out);
+	long id = strtol(out, NULL, 10);
+	free(out);
+	return id;
+}
+
+/* A submit wakes the leader: a standby's through NOTIFY cbq_jobs, the
+ * leader's own without one (a NOTIFY serialises COMMITs; 0014). The
+ * leader's debug log names each notification it gets. */
+Test(leader, a_standbys_submit_notifies_the_leader_and_the_leaders_own_does_not)
+{
+	static const char *const debug[] = { "--log-level", "debug", NULL };
+	const char *db = h_db_create();
+	char sql[128];
+
+	h_seed_teams(db);
+	struct h_cbqd *a = h_cbqd_start(db, debug);
+	wait_event(a, "leader_acquired", 0);
+	struct h_cbqd *b = h_cbqd_start(db, NULL);
+	wait_event(b, "leader_standby", 0);
+
+	int heard = count_in_log(a, "notified");
+	long own = submit(a);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_verdicts WHERE job_id = %ld", own);
+	h_sql_wait(db, sql, "1", TAKEOVER_MS); /* planned */
+	cr_assert_eq(count_in_log(a, "notified"), heard, "the leader's own submit notified");
+
+	long other = submit(b);
+	wait_event(a, "notified", heard);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_verdicts WHERE job_id = %ld", other);
+	h_sql_wait(db, sql, "1", TAKEOVER_MS);
+}
