@@ -133,12 +133,42 @@ static void show_log_lines(const struct h_cbqd *d, const char *const *needles)
 	free(log);
 }
 
+/* Whether an instance of a job in ids[0..n) is still pending in st: EC2
+ * (and cbq-awssim) show an instance pending for a while after RunInstances
+ * answered, when cbq already counts the job running. */
+static bool any_pending(json_t *st, const long *ids, size_t n)
+{
+	json_t *inst;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "instances"), i, inst)
+	{
+		const char *t = json_string_value(json_object_get(inst, "client_token"));
+		const char *state = json_string_value(json_object_get(inst, "state"));
+
+		for (size_t j = 0; t && state && j < n; j++) {
+			char prefix[32];
+
+			snprintf(prefix, sizeof(prefix), "cbq-%ld-", ids[j]);
+			if (strncmp(t, prefix, strlen(prefix)) == 0 && strcmp(state, "pending") == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Every job in ids[0..n) has exactly one instance, under one client token
- * cbq-<id>-1, in its own account, still running. */
+ * cbq-<id>-1, in its own account, running once out of pending. */
 static void expect_one_launch_each(const long *ids, const char *const *accounts, size_t n)
 {
 	json_t *st = h_awssim_state(sim), *inst;
 	size_t i;
+
+	for (int waited = 0; any_pending(st, ids, n) && waited < WAIT_MS; waited += 100) {
+		json_decref(st);
+		h_sleep_ms(100);
+		st = h_awssim_state(sim);
+	}
 
 	for (size_t j = 0; j < n; j++) {
 		char prefix[32], token[32];
