@@ -89,7 +89,8 @@ static const char *const *json_strings(struct scratch *s, const char *text, size
 #define VERDICT_ETA                                                                               \
 	"coalesce((SELECT v.eta FROM job_verdicts v WHERE v.job_id = j.id AND j.state = 'queued')," \
 	" 'infinity')"
-#define VERDICT_REASON "(SELECT v.reason FROM job_verdicts v WHERE v.job_id = j.id AND j.state = 'queued')"
+#define VERDICT_REASON                                                                            \
+	"(SELECT v.reason FROM job_verdicts v WHERE v.job_id = j.id AND j.state = 'queued')"
 
 /* The job columns, in the order decode_job reads them, for a row alias j;
  * user_data is the SQL that yields the user data in hex. */

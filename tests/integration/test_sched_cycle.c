@@ -97,7 +97,8 @@ Test(sched_cycle, queued_jobs_get_reasons_with_numbers)
 	free(r);
 	char sql[128];
 	snprintf(sql, sizeof(sql),
-		 "SELECT cbq_ms(eta) - cbq_ms(now()) BETWEEN 6000000 AND 7300000 FROM job_verdicts WHERE job_id = %ld",
+		 "SELECT cbq_ms(eta) - cbq_ms(now()) BETWEEN 6000000 AND 7300000"
+		 " FROM job_verdicts WHERE job_id = %ld",
 		 behind);
 	char *eta = h_sql_value(db, sql);
 	cr_assert_str_eq(eta, "t", "it starts when the 2h job ahead ends");
