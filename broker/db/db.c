@@ -88,7 +88,8 @@ struct db {
 };
 
 struct db_result {
-	const PGresult *res;
+	PGresult *res;
+	bool *kept; /* conn_finish's: set when db_result_keep takes res */
 };
 
 static void conn_connect(struct conn *c);
@@ -435,7 +436,8 @@ static void conn_finish(struct conn *c)
 	struct db *db = c->db;
 	struct query *q = c->q;
 	PGresult *r = c->last;
-	struct db_result res = { r };
+	bool kept = false;
+	struct db_result res = { r, &kept };
 	struct db_error e;
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 
@@ -481,8 +483,27 @@ static void conn_finish(struct conn *c)
 			fill_error(&e, CBQ_ERR_INTERNAL, "", "no result from Postgres");
 		q->done(q->arg, NULL, &e);
 	}
-	PQclear(r);
+	if (!kept)
+		PQclear(r);
 	query_free(q);
+}
+
+struct db_result *db_result_keep(const struct db_result *res)
+{
+	struct db_result *k = cbq_xcalloc(1, sizeof(*k));
+
+	k->res = res->res;
+	if (res->kept)
+		*res->kept = true;
+	return k;
+}
+
+void db_result_free(struct db_result *res)
+{
+	if (!res)
+		return;
+	PQclear(res->res);
+	free(res);
 }
 
 /* Reads what has arrived; finishes the query when its last result is in. */

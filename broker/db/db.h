@@ -97,6 +97,12 @@ void db_query_background(struct db *db, const char *sql, int nparams,
 			 const char *const *values, const int *lens, db_done_fn *done,
 			 void *arg);
 
+/* Keeps res past its callback, for reading on any thread (an answered
+ * result is read-only and apart from its connection) without copying it;
+ * the caller frees the copy with db_result_free. */
+struct db_result *db_result_keep(const struct db_result *res);
+void db_result_free(struct db_result *res);
+
 int db_rows(const struct db_result *res);
 int db_cols(const struct db_result *res);
 /* Column index by name, -1 when absent. */

@@ -1,9 +1,10 @@
 /*
  * Loading the scheduler's snapshot; see snapshot.h. Nine queries go to the
- * pool at once; each callback copies its rows as text into the snapshot's
- * arena (one block of text per query); when the last one answers, the rows
- * become struct sched_input with every name interned (one hash table per
- * namespace). Queries may see slightly different moments: a job that moves
+ * pool at once; each callback keeps its result as Postgres answered it
+ * (db_result_keep: copying 40,000 queued jobs' cells held the loop for
+ * 20 ms); when the last one answers, the rows become struct sched_input
+ * with every name interned (one hash table per namespace), pointing into
+ * the results, which live as long as the snapshot. Queries may see slightly different moments: a job that moves
  * in between is caught by the conditional UPDATEs that act on the plan and
  * by the next cycle.
  */
@@ -67,10 +68,10 @@ static const char *const sql[Q_COUNT] = {
 		      " AND block_id IS NOT NULL",
 };
 
-/* A result copied out of its callback. */
+/* A result kept past its callback. */
 struct table {
 	int rows, cols;
-	char **cells; /* rows * cols, in the arena */
+	struct db_result *res;
 };
 
 struct load {
@@ -83,6 +84,7 @@ struct load {
 	cbq_ms now;
 	struct db_timeline *tl;
 	cbq_ms tl_span; /* > 0: Q_TIMELINE was sent, for [now, now + tl_span) */
+	bool assembled;
 };
 
 struct db_timeline {
@@ -101,7 +103,16 @@ struct qarg {
 
 static const char *cell(const struct table *t, int row, int col)
 {
-	return t->cells[(size_t)row * (size_t)t->cols + (size_t)col];
+	return db_get(t->res, row, col);
+}
+
+static void load_free(struct load *l)
+{
+	if (!l)
+		return;
+	for (int q = 0; q < Q_COUNT; q++)
+		db_result_free(l->t[q].res);
+	free(l);
 }
 
 /* ---- interning: name → index, one table per namespace -------------------- */
@@ -426,22 +437,21 @@ static void finish(struct load *l)
 	if (l->err.code) {
 		db_snapshot_free(l->snap);
 		l->done(l->arg, NULL, &l->err);
-		free(l);
+		load_free(l);
 	} else {
 		if (l->tl_span)
 			timeline_store(l->tl, &l->t[Q_TIMELINE], l->now, l->tl_span);
-		l->snap->rows = l; /* db_snapshot_assemble frees it */
+		l->snap->rows = l; /* db_snapshot_free frees it */
 		l->done(l->arg, l->snap, NULL);
 	}
 }
 
 void db_snapshot_assemble(struct db_snapshot *snap)
 {
-	if (!snap->rows)
+	if (!snap->rows || snap->rows->assembled)
 		return;
 	assemble(snap->rows);
-	free(snap->rows);
-	snap->rows = NULL;
+	snap->rows->assembled = true;
 }
 
 static void on_rows(void *arg, const struct db_result *res, const struct db_error *err)
@@ -456,23 +466,7 @@ static void on_rows(void *arg, const struct db_result *res, const struct db_erro
 	} else if (!l->err.code) {
 		t->rows = db_rows(res);
 		t->cols = db_cols(res);
-		t->cells = cbq_arena_alloc(&l->snap->arena, (size_t)t->rows * (size_t)t->cols + 1,
-					   sizeof(char *));
-		/* one block for every cell's text: 100,000 queued jobs are a
-		 * million cells, and a malloc each costs more than the text */
-		size_t bytes = 1;
-		for (int r = 0; r < t->rows; r++)
-			for (int c = 0; c < t->cols; c++)
-				bytes += (size_t)db_len(res, r, c) + 1;
-		char *text = cbq_arena_alloc(&l->snap->arena, bytes, 1);
-		for (int r = 0; r < t->rows; r++)
-			for (int c = 0; c < t->cols; c++) {
-				size_t n = (size_t)db_len(res, r, c);
-				memcpy(text, db_get(res, r, c), n);
-				text[n] = '\0';
-				t->cells[(size_t)r * (size_t)t->cols + (size_t)c] = text;
-				text += n + 1;
-			}
+		t->res = db_result_keep(res);
 	}
 	free(qa);
 	if (--l->pending == 0)
@@ -522,7 +516,7 @@ void db_snapshot_free(struct db_snapshot *snap)
 {
 	if (!snap)
 		return;
-	free(snap->rows);
+	load_free(snap->rows);
 	cbq_arena_free(&snap->arena);
 	free(snap);
 }

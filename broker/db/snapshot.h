@@ -28,7 +28,7 @@ struct db_snapshot {
 		const char *role_arn, *external_id; /* external_id "" for none */
 	} *account_roles;
 	struct cbq_arena arena;
-	struct load *rows; /* the rows as read, until assembled */
+	struct load *rows; /* the results as read: in's strings point into them */
 };
 
 /* Called once, from the loop: snap is the caller's to assemble (on any
