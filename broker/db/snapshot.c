@@ -4,9 +4,9 @@
  * (db_result_keep: copying 40,000 queued jobs' cells held the loop for
  * 20 ms); when the last one answers, the rows become struct sched_input
  * with every name interned (one hash table per namespace), pointing into
- * the results, which live as long as the snapshot. Queries may see slightly different moments: a job that moves
- * in between is caught by the conditional UPDATEs that act on the plan and
- * by the next cycle.
+ * the results, which live as long as the snapshot. Queries may see slightly
+ * different moments: a job that moves in between is caught by the
+ * conditional UPDATEs that act on the plan and by the next cycle.
  */
 #include "db/snapshot.h"
 
@@ -68,9 +68,9 @@ static const char *const sql[Q_COUNT] = {
 		      " AND block_id IS NOT NULL",
 };
 
-/* A result kept past its callback. */
+/* A result kept past its callback; rows 0 and res NULL when not read. */
 struct table {
-	int rows, cols;
+	int rows;
 	struct db_result *res;
 };
 
@@ -465,7 +465,6 @@ static void on_rows(void *arg, const struct db_result *res, const struct db_erro
 			l->err = err->err;
 	} else if (!l->err.code) {
 		t->rows = db_rows(res);
-		t->cols = db_cols(res);
 		t->res = db_result_keep(res);
 	}
 	free(qa);
