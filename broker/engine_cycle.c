@@ -133,16 +133,16 @@ static bool launch_reason(const struct engine *e, const struct sched_input *in,
 	const struct sched_verdict *vd = &plan->verdicts[i];
 	const char *block = in->blocks[vd->block].id;
 
-	if (e->aws && engine_block_raced(e, block))
+	if (engine_launches_on(e, block))
+		return false;
+	if (!e->aws)
+		snprintf(out, size, "NoLauncher (would launch %d on %s; cbqd has no AWS settings)",
+			 vd->need, block);
+	else
 		snprintf(out, size,
 			 "WaitingForCapacity (another account took the capacity on %s first;"
 			 " cbq tries again once it has read EC2)",
 			 block);
-	else if (!e->aws)
-		snprintf(out, size, "NoLauncher (would launch %d on %s; cbqd has no AWS settings)",
-			 vd->need, block);
-	else
-		return false;
 	return true;
 }
 

@@ -130,9 +130,10 @@ cbq_ms engine_real_span(const struct engine *e, cbq_ms span, cbq_ms floor);
 
 /* engine_launch.c */
 void engine_launch_tick(struct engine *e);
-/* Whether a launch on block just lost the capacity race (launches there
- * wait until EC2 is read again, or a minute of the engine's clock). */
-bool engine_block_raced(const struct engine *e, const char *block);
+/* Whether engine_launch_commit launches a decision on block now: there is a
+ * launcher, and no launch on block just lost the capacity race (launches
+ * there wait until EC2 is read again, or a minute of the engine's clock). */
+bool engine_launches_on(const struct engine *e, const char *block);
 /* Commits the scheduler's launch decisions (queued → launching). */
 void engine_launch_commit(struct engine *e, const struct sched_input *in,
 			  const struct sched_plan *plan);

@@ -101,7 +101,7 @@ void engine_launch_commit(struct engine *e, const struct sched_input *in,
 		const char *block = in->blocks[l->block].id;
 		char *reason = reasons + n * REASON_MAX;
 
-		if (engine_block_raced(e, block))
+		if (!engine_launches_on(e, block))
 			continue; /* its verdict says why it waits */
 		snprintf(reason, REASON_MAX, "launching %d on %s", p->count, block);
 		d[n++] = (struct db_launch_decision){ l->job_id, block, reason };
@@ -162,7 +162,7 @@ static void race_lost(struct engine *e, const char *block)
 	e->next_inventory = 0;
 }
 
-bool engine_block_raced(const struct engine *e, const char *block)
+static bool block_raced(const struct engine *e, const char *block)
 {
 	cbq_ms real = cbq_clock_real_ms();
 
@@ -170,6 +170,11 @@ bool engine_block_raced(const struct engine *e, const char *block)
 		if (e->races[i].until > real && strcmp(e->races[i].block, block) == 0)
 			return true;
 	return false;
+}
+
+bool engine_launches_on(const struct engine *e, const char *block)
+{
+	return e->aws && !block_raced(e, block);
 }
 
 static enum launch_result result_of(enum aws_err_class cls)
