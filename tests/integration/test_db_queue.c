@@ -36,7 +36,8 @@ static void on_done(void *arg, const struct db_result *res, const struct db_erro
 /* A pool of pool_size connections on a fresh database, not connected yet. */
 static struct db *open_pool(int pool_size)
 {
-	struct db_config cfg = { .conninfo = h_db_create(), .pool_size = pool_size,
+	struct db_config cfg = { .conninfo = h_db_create(),
+				 .pool_size = pool_size,
 				 .queue_max = 100 };
 	struct db *db;
 
