@@ -110,9 +110,15 @@ static void req_init(struct req *r, const char *account, const char *kind, int32
 	curl_easy_setopt(r->easy, CURLOPT_FORBID_REUSE, 1L);
 }
 
-static void req_finish(struct req *r)
+/* The transfer ended with result. A reply cut off (cbqd killed between
+ * writing a 201's head and its body) acknowledged nothing: status 0. */
+static void req_finish(struct req *r, CURLcode result)
 {
 	r->done = true;
+	if (result != CURLE_OK) {
+		r->status = 0;
+		return;
+	}
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->status);
 	if (r->status == 201) {
 		Cbq__V1__Job *job = cbq__v1__job__unpack(NULL, r->reply_len, r->reply);
@@ -161,7 +167,7 @@ static void burst(struct req *reqs, size_t n, int kill_after)
 			if (m->msg != CURLMSG_DONE)
 				continue;
 			curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-			req_finish(r);
+			req_finish(r, m->data.result);
 			created += r->status == 201;
 		}
 		if (kill_after > 0 && !killed && created >= kill_after) {
