@@ -14,6 +14,7 @@
 #include "core/teamhint.h"
 #include "db/db.h"
 #include "db/jobs.h"
+#include "db/pending.h"
 #include "db/snapshot.h"
 #include "db/caller_batch.h"
 #include "db/submit_batch.h"
@@ -21,8 +22,6 @@
 #include "sched/sched.h"
 #include "util/clock.h"
 #include "util/log.h"
-
-
 
 /* One API operation in flight. */
 struct op {
@@ -72,6 +71,7 @@ struct engine *engine_new(struct db *db, const struct cbq_clock *clock)
 	e->submit_batch_max = DB_SUBMIT_BATCH_DEFAULT;
 	e->hints = teamhints_new();
 	e->timeline = db_timeline_new();
+	e->pending = db_pending_new();
 	struct launch_pacer_settings ps;
 	launch_pacer_settings_default(&ps);
 	if (launch_pacer_init(&e->pacer, &ps, NULL) != CBQ_OK)
@@ -89,6 +89,7 @@ void engine_free(struct engine *e)
 	engine_cycle_free(e);
 	teamhints_free(e->hints);
 	db_timeline_free(e->timeline);
+	db_pending_free(e->pending);
 	engine_inventory_free(e);
 	engine_metrics_free(e);
 	free(e);
@@ -115,6 +116,7 @@ void engine_set_leader(struct engine *e, bool leader)
 		/* notifications may have been missed, and verdicts written by
 		 * another leader, while this one was not leading */
 		db_timeline_forget(e->timeline);
+		db_pending_forget(e->pending);
 		e->verdicts_rewrite_at = 0;
 	}
 }
@@ -131,7 +133,8 @@ cbq_ms engine_now(const struct engine *e)
 
 void engine_notified(struct engine *e, const char *channel, const char *payload)
 {
-	cbq_log(CBQ_LOG_DEBUG, "notified", "channel=%s payload_bytes=%zu", channel, strlen(payload));
+	cbq_log(CBQ_LOG_DEBUG, "notified", "channel=%s payload_bytes=%zu", channel,
+		strlen(payload));
 	e->dirty = true;
 	if (strcmp(channel, "cbq_policy") == 0) {
 		db_timeline_forget(e->timeline);
@@ -153,15 +156,14 @@ void engine_tick(struct engine *e)
 	/* a burst of submits wakes the leader on every COMMIT: replan at most
 	 * once per gap for them, not back to back; a policy change within the
 	 * minimum gap, whatever the queue's size */
-	cbq_ms gap = e->last_cycle_pending >= ENGINE_CYCLE_SPACED_QUEUE
-			     ? ENGINE_CYCLE_GAP_FACTOR * e->last_cycle_ms
-			     : 0;
-	gap = gap < ENGINE_CYCLE_MIN_GAP_MS ? ENGINE_CYCLE_MIN_GAP_MS
-	      : gap > ENGINE_CYCLE_MAX_GAP_MS ? ENGINE_CYCLE_MAX_GAP_MS
-					      : gap;
+	cbq_ms gap = e->last_cycle_pending >= ENGINE_CYCLE_SPACED_QUEUE ?
+			     ENGINE_CYCLE_GAP_FACTOR * e->last_cycle_ms :
+			     0;
+	gap = gap < ENGINE_CYCLE_MIN_GAP_MS ? ENGINE_CYCLE_MIN_GAP_MS :
+	      gap > ENGINE_CYCLE_MAX_GAP_MS ? ENGINE_CYCLE_MAX_GAP_MS :
+					      gap;
 	if ((e->policy_dirty && real >= e->last_cycle_began + ENGINE_CYCLE_MIN_GAP_MS) ||
-	    (e->dirty && real >= e->last_cycle_began + gap) ||
-	    real >= e->next_cycle ||
+	    (e->dirty && real >= e->last_cycle_began + gap) || real >= e->next_cycle ||
 	    (e->plan_next != SCHED_NO_ETA && cbq_clock_now(e->clock) >= e->plan_next))
 		engine_cycle_start(e);
 }
@@ -323,7 +325,8 @@ static void submit_stored(void *arg, enum db_submit_outcome outcome, const struc
 		teamhints_drop(op->e->hints, op->caller.account_id);
 		if (!op->caller.team_unchecked) {
 			/* a looked-up team is never checked again: a bug below */
-			cbq_fail(&err, CBQ_ERR_INTERNAL, NULL, "internal error while storing the job");
+			cbq_fail(&err, CBQ_ERR_INTERNAL, NULL,
+				 "internal error while storing the job");
 			op->job_done(op->arg, NULL, NULL, 0, &err);
 			free(op);
 			return;
@@ -364,9 +367,9 @@ static void submit_stored(void *arg, enum db_submit_outcome outcome, const struc
 			/* as a leader, it sent no NOTIFY (struct db_submit's notify) */
 			op->e->dirty = true;
 			cbq_log(CBQ_LOG_INFO, "job_submitted",
-				"job=%lld team=%s account=%s kind=%s count=%d",
-				(long long)job->id, job->team, job->spec.account_id,
-				job->spec.kind, (int)job->spec.count);
+				"job=%lld team=%s account=%s kind=%s count=%d", (long long)job->id,
+				job->team, job->spec.account_id, job->spec.kind,
+				(int)job->spec.count);
 		}
 		op->job_done(op->arg, job, NULL, 0, NULL);
 	}
@@ -545,8 +548,7 @@ static void blocks_done(void *arg, const struct block *b, size_t n, const struct
 	free(op);
 }
 
-void engine_list_blocks(struct engine *e, const struct caller *c, engine_blocks_fn *done,
-			void *arg)
+void engine_list_blocks(struct engine *e, const struct caller *c, engine_blocks_fn *done, void *arg)
 {
 	struct op *op = op_new(e, c, arg);
 

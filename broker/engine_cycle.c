@@ -15,6 +15,7 @@
 #include "core/alloc.h"
 #include "core/arena.h"
 #include "core/verdict_memo.h"
+#include "db/pending.h"
 #include "db/snapshot.h"
 #include "db/verdicts.h"
 #include "sched/sched.h"
@@ -24,19 +25,21 @@
 
 struct cycle {
 	struct engine *e;
-	cbq_ms began; /* real ms, for the log */
+	cbq_ms began;					/* real ms, for the log */
+	int64_t read_began_us, read_us, store_began_us; /* monotonic, for the log */
 	struct db_snapshot *snap;
 	/* filled by plan_work, off the loop */
 	struct sched_plan plan;
 	struct cbq_error perr;
 	enum cbq_err rc;
 	const struct verdict_memo *last; /* e->verdicts: read-only while the cycle runs */
-	struct verdict_memo *memo; /* this cycle's verdicts, the memo once stored */
-	struct db_verdicts *v;	   /* the verdicts to write */
+	struct verdict_memo *memo;	 /* this cycle's verdicts, the memo once stored */
+	struct db_verdicts *v;		 /* the verdicts to write */
 	int64_t work_us;
 	/* back on the loop */
 	int64_t loop_us;
 	size_t pending, written, launches, reservations;
+	bool read_all;
 };
 
 static void cycle_free(struct cycle *c)
@@ -75,11 +78,13 @@ static void verdicts_stored(void *arg, long changed, const struct db_error *err)
 		c->memo = NULL;
 		engine_metric_cycle(e, (double)(cbq_clock_real_ms() - c->began) / 1000);
 		cbq_log(CBQ_LOG_INFO, "sched_cycle",
-			"pending=%zu launches=%zu reservations=%zu written=%zu changed=%ld ms=%lld"
-			" plan_ms=%.1f loop_ms=%.1f",
-			c->pending, c->launches, c->reservations, c->written, changed,
-			(long long)(cbq_clock_real_ms() - c->began), (double)c->work_us / 1000,
-			(double)c->loop_us / 1000);
+			"pending=%zu read=%s launches=%zu reservations=%zu written=%zu changed=%ld"
+			" ms=%lld read_ms=%.1f plan_ms=%.1f loop_ms=%.1f write_ms=%.1f",
+			c->pending, c->read_all ? "all" : "changes", c->launches, c->reservations,
+			c->written, changed, (long long)(cbq_clock_real_ms() - c->began),
+			(double)c->read_us / 1000, (double)c->work_us / 1000,
+			(double)c->loop_us / 1000,
+			(double)(cbq_clock_mono_us() - c->store_began_us) / 1000);
 	}
 	cycle_end(e, c);
 }
@@ -164,8 +169,8 @@ static void warm_roles(struct engine *e, const struct cycle *c)
 		if (seen[acc])
 			continue;
 		seen[acc] = true;
-		aws_client_warm_role(e->aws,
-				     &(struct aws_role){ r->role_arn, r->external_id, "cbq-launcher" });
+		aws_client_warm_role(e->aws, &(struct aws_role){ r->role_arn, r->external_id,
+								 "cbq-launcher" });
 	}
 	free(seen);
 }
@@ -195,6 +200,7 @@ static void plan_done(void *arg)
 	warm_roles(e, c);
 	engine_launch_commit(e, in, &c->plan);
 	c->pending = in->n_pending;
+	c->read_all = c->snap->read_all;
 	c->written = db_verdicts_count(c->v);
 	c->launches = c->plan.n_launches;
 	c->reservations = c->plan.n_reservations;
@@ -203,7 +209,8 @@ static void plan_done(void *arg)
 	sched_plan_free(&c->plan);
 	db_snapshot_free(c->snap);
 	c->snap = NULL;
-	c->loop_us = cbq_clock_mono_us() - t0;
+	c->store_began_us = cbq_clock_mono_us();
+	c->loop_us = c->store_began_us - t0;
 	v = c->v;
 	c->v = NULL; /* db_verdicts_store frees it */
 	db_verdicts_store(e->db, v, verdicts_stored, c);
@@ -219,6 +226,7 @@ static void snapshot_loaded(void *arg, struct db_snapshot *snap, const struct cb
 		cycle_end(e, c);
 		return;
 	}
+	c->read_us = cbq_clock_mono_us() - c->read_began_us;
 	c->snap = snap;
 	c->last = e->verdicts; /* replaced only when a cycle's write ends */
 	if (e->planner && offload_run(e->planner, plan_work, plan_done, c))
@@ -240,14 +248,16 @@ void engine_cycle_start(struct engine *e)
 	e->cycle = c;
 	e->dirty = false;
 	e->policy_dirty = false;
+	c->read_began_us = cbq_clock_mono_us();
 	if (real >= e->verdicts_rewrite_at) {
 		/* now and then every verdict, whatever the memo says */
 		verdict_memo_free(e->verdicts);
 		e->verdicts = NULL;
 		e->verdicts_rewrite_at = real + ENGINE_VERDICT_REWRITE_MS;
+		db_pending_forget(e->pending); /* and every queued job read again */
 	}
-	db_snapshot_load(e->db, cbq_clock_now(e->clock), &e->settings, e->timeline, snapshot_loaded,
-			 c);
+	db_snapshot_load(e->db, cbq_clock_now(e->clock), &e->settings, e->timeline, e->pending,
+			 snapshot_loaded, c);
 }
 
 void engine_set_offload(struct engine *e, struct offload *planner)

@@ -20,13 +20,15 @@ struct engine_metrics;
 struct db_submit_batch;
 struct db_caller_batch;
 struct db_timeline;
+struct db_pending;
 struct teamhints;
 struct cycle;
 struct offload;
 struct verdict_memo;
 
 enum {
-	ENGINE_LAUNCH_BATCH = 1024,	 /* outbox rows read at once (one cycle's decisions in one read) */
+	ENGINE_LAUNCH_BATCH = 1024, /* outbox rows read at once (one cycle's decisions in one read)
+				     */
 	ENGINE_LAUNCH_IN_FLIGHT = 1024, /* RunInstances in flight at once */
 };
 
@@ -58,24 +60,25 @@ struct engine {
 	bool leader;
 	/* the scheduling cycle (leader only) */
 	struct sched_settings settings;
-	struct db_timeline *timeline; /* the policy timeline, kept across cycles */
-	struct offload *planner;      /* plans off the loop; NULL: on it */
-	struct cycle *cycle;	      /* the cycle in flight, or NULL: none */
+	struct db_timeline *timeline;  /* the policy timeline, kept across cycles */
+	struct db_pending *pending;    /* the queued jobs, kept across cycles */
+	struct offload *planner;       /* plans off the loop; NULL: on it */
+	struct cycle *cycle;	       /* the cycle in flight, or NULL: none */
 	struct verdict_memo *verdicts; /* what the last stored cycle wrote; NULL: nothing */
 	cbq_ms verdicts_rewrite_at;    /* real ms: the next cycle writes every verdict */
-	bool dirty;	   /* something changed since the last cycle began */
-	bool policy_dirty; /* ... and that was the policy (cbq_policy) */
-	cbq_ms last_cycle_began; /* real ms */
-	cbq_ms last_cycle_ms;	 /* how long the last cycle took, real ms */
-	size_t last_cycle_pending; /* and how many queued jobs it planned */
-	cbq_ms next_cycle; /* real ms: the latest moment for the next one */
-	cbq_ms plan_next;  /* clock ms: when the last plan changes by itself */
+	bool dirty;		       /* something changed since the last cycle began */
+	bool policy_dirty;	       /* ... and that was the policy (cbq_policy) */
+	cbq_ms last_cycle_began;       /* real ms */
+	cbq_ms last_cycle_ms;	       /* how long the last cycle took, real ms */
+	size_t last_cycle_pending;     /* and how many queued jobs it planned */
+	cbq_ms next_cycle;	       /* real ms: the latest moment for the next one */
+	cbq_ms plan_next;	       /* clock ms: when the last plan changes by itself */
 	/* the launcher (NULL aws: no AWS settings, nothing launches) */
 	struct aws_client *aws;
 	struct launch_pacer pacer;
 	bool reading_outbox;
-	bool launch_due;	 /* the outbox may hold work */
-	cbq_ms next_outbox;	 /* real ms */
+	bool launch_due;	   /* the outbox may hold work */
+	cbq_ms next_outbox;	   /* real ms */
 	struct launch_slot *slots; /* ENGINE_LAUNCH_IN_FLIGHT */
 	size_t n_slots;
 	struct lost_race races[ENGINE_RACES_MAX];
@@ -83,19 +86,19 @@ struct engine {
 	void *wake_arg;
 	/* the reconciler */
 	bool reconciling;
-	int sweeps;		/* accounts being looked at */
-	cbq_ms next_reconcile;	/* real ms */
-	cbq_ms reconcile_at;	/* clock ms: a job's next step is due (INV_NEVER: none) */
+	int sweeps;	       /* accounts being looked at */
+	cbq_ms next_reconcile; /* real ms */
+	cbq_ms reconcile_at;   /* clock ms: a job's next step is due (INV_NEVER: none) */
 	/* the inventory sync (source = ec2) */
 	bool inv_ec2;
 	char **inv_roles; /* owner read-role ARNs */
 	size_t n_inv_roles;
 	char *inv_external_id; /* NULL: none */
 	char inv_region[32];
-	cbq_ms inv_every;      /* clock ms between syncs */
-	cbq_ms next_inventory; /* real ms; 0 = now (leadership gained) */
-	int inv_owners;	       /* owners being synced */
-	bool inv_warned;       /* said once that there is no AWS client */
+	cbq_ms inv_every;		/* clock ms between syncs */
+	cbq_ms next_inventory;		/* real ms; 0 = now (leadership gained) */
+	int inv_owners;			/* owners being synced */
+	bool inv_warned;		/* said once that there is no AWS client */
 	struct engine_metrics *metrics; /* NULL: nothing counted */
 	/* submits: group commit (created at the first submit) */
 	struct db_submit_batch *submits;

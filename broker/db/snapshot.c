@@ -19,6 +19,7 @@
 #include "core/arena.h"
 #include "core/hash.h"
 #include "db/db.h"
+#include "db/pending.h"
 
 enum q {
 	Q_SETTINGS,
@@ -58,9 +59,7 @@ static const char *const sql[Q_COUNT] = {
 		     " WHERE a.account_id = u.account_id)), 0)"
 		     " FROM blocks b LEFT JOIN block_consumers c ON c.block_id = b.id"
 		     " WHERE b.state IN ('active', 'scheduled') GROUP BY b.id",
-	[Q_PENDING] = "SELECT id, account_id, kind, instance_type, instance_count, duration_s,"
-		      " priority, checkpointable, cbq_ms(submitted_at), attempt, cbq_ms(updated_at)"
-		      " FROM jobs WHERE state = 'queued'",
+	[Q_PENDING] = NULL, /* db_pending_read_sql */
 	[Q_RUNNING] = "SELECT id, account_id, kind, block_id, instance_count,"
 		      " cbq_ms(COALESCE(started_at, updated_at)), duration_s, checkpointable,"
 		      " state = 'expiring'"
@@ -77,13 +76,15 @@ struct table {
 struct load {
 	struct db_snapshot *snap;
 	struct table t[Q_COUNT];
-	int pending;
+	int waiting; /* queries not answered yet */
 	struct cbq_error err;
 	db_snapshot_fn *done;
 	void *arg;
 	cbq_ms now;
 	struct db_timeline *tl;
-	cbq_ms tl_span; /* > 0: Q_TIMELINE was sent, for [now, now + tl_span) */
+	struct db_pending *pending;
+	bool pending_full; /* Q_PENDING read every queued job */
+	cbq_ms tl_span;	   /* > 0: Q_TIMELINE was sent, for [now, now + tl_span) */
 	bool assembled;
 };
 
@@ -241,11 +242,12 @@ static void timeline_store(struct db_timeline *tl, const struct table *t, cbq_ms
 			k++;
 		if (k == tl->n_kinds)
 			tl->kinds[tl->n_kinds++] = cbq_xstrdup(kind);
-		tl->rows[tl->n++] = (struct sched_window){ .start = num(cell(t, r, 0)),
-							   .end = num(cell(t, r, 1)),
-							   .kind = (uint32_t)k,
-							   .boost = (int32_t)num(cell(t, r, 3)),
-							   .max_share = strtod(cell(t, r, 4), NULL) };
+		tl->rows[tl->n++] =
+			(struct sched_window){ .start = num(cell(t, r, 0)),
+					       .end = num(cell(t, r, 1)),
+					       .kind = (uint32_t)k,
+					       .boost = (int32_t)num(cell(t, r, 3)),
+					       .max_share = strtod(cell(t, r, 4), NULL) };
 	}
 	tl->from = from;
 	tl->to = from + span;
@@ -326,8 +328,8 @@ static void assemble(struct load *l)
 	uint32_t *kind_of = cbq_arena_alloc(a, tl->n_kinds + 1, sizeof(*kind_of));
 	for (size_t k = 0; k < tl->n_kinds; k++)
 		kind_of[k] = intern(&kinds, cbq_arena_strdup(a, tl->kinds[k]));
-	in->n_timeline = sched_window_clip(tl->rows, tl->n, l->now, l->now + in->settings.horizon,
-					   wv);
+	in->n_timeline =
+		sched_window_clip(tl->rows, tl->n, l->now, l->now + in->settings.horizon, wv);
 	for (size_t r = 0; r < in->n_timeline; r++)
 		wv[r].kind = kind_of[wv[r].kind];
 	in->timeline = wv;
@@ -365,39 +367,44 @@ static void assemble(struct load *l)
 			.n_consumers = k,
 		};
 		int64_t outside = num(cell(t, r, 10));
-		bv[i].used_outside = (int32_t)(outside < 0		   ? 0
-					       : outside > bv[i].total ? bv[i].total
-								   : outside);
+		bv[i].used_outside = (int32_t)(outside < 0	     ? 0 :
+					       outside > bv[i].total ? bv[i].total :
+								       outside);
 	}
 	in->blocks = bv;
 	in->n_blocks = blocks.n;
 
-	t = &l->t[Q_PENDING];
-	struct sched_pending *pv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*pv));
-	cbq_ms *versions = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*versions));
+	/* the cache takes this read's changes; its strings outlive the snapshot */
+	size_t n_jobs;
+	db_pending_apply(l->pending, l->t[Q_PENDING].res, l->pending_full);
+	const struct queued_job *jobs = db_pending_jobs(l->pending, &n_jobs);
+	struct sched_pending *pv = cbq_arena_alloc(a, n_jobs + 1, sizeof(*pv));
+	cbq_ms *versions = cbq_arena_alloc(a, n_jobs + 1, sizeof(*versions));
 	size_t n_p = 0;
-	for (int r = 0; r < t->rows; r++) {
-		uint32_t acc = find(&accounts, cell(t, r, 1));
+	for (size_t k = 0; k < n_jobs; k++) {
+		const struct queued_job *j = &jobs[k];
+		uint32_t acc = find(&accounts, j->account);
 		if (acc == SCHED_NONE)
 			continue;
-		versions[n_p] = num(cell(t, r, 10));
+		versions[n_p] = j->version;
 		pv[n_p++] = (struct sched_pending){
-			.id = num(cell(t, r, 0)),
+			.id = j->id,
 			.account = acc,
-			.kind = intern(&kinds, cell(t, r, 2)),
-			.type = intern(&types, cell(t, r, 3)),
+			.kind = intern(&kinds, j->kind),
+			.type = intern(&types, j->type),
 			.az = SCHED_NONE,
-			.count = (int32_t)num(cell(t, r, 4)),
-			.duration = num(cell(t, r, 5)) * 1000,
-			.priority = (int32_t)num(cell(t, r, 6)),
-			.checkpointable = cell(t, r, 7)[0] == 't',
-			.submitted_at = num(cell(t, r, 8)),
-			.attempt = (int32_t)num(cell(t, r, 9)),
+			.count = j->count,
+			.duration = j->duration_s * 1000,
+			.priority = j->priority,
+			.checkpointable = j->checkpointable,
+			.submitted_at = j->submitted,
+			.attempt = j->attempt,
 		};
 	}
 	in->pending = pv;
 	in->n_pending = n_p;
 	l->snap->pending_version = versions;
+	l->snap->read_all = l->pending_full;
 
 	t = &l->t[Q_RUNNING];
 	struct sched_running *rv = cbq_arena_alloc(a, (size_t)t->rows + 1, sizeof(*rv));
@@ -468,12 +475,13 @@ static void on_rows(void *arg, const struct db_result *res, const struct db_erro
 		t->res = db_result_keep(res);
 	}
 	free(qa);
-	if (--l->pending == 0)
+	if (--l->waiting == 0)
 		finish(l);
 }
 
 void db_snapshot_load(struct db *db, cbq_ms now, const struct sched_settings *settings,
-		      struct db_timeline *tl, db_snapshot_fn *done, void *arg)
+		      struct db_timeline *tl, struct db_pending *pending, db_snapshot_fn *done,
+		      void *arg)
 {
 	struct load *l = cbq_xcalloc(1, sizeof(*l));
 	char now_s[24], span_s[24];
@@ -486,28 +494,34 @@ void db_snapshot_load(struct db *db, cbq_ms now, const struct sched_settings *se
 	l->arg = arg;
 	l->now = now;
 	l->tl = tl;
-	l->pending = Q_COUNT;
+	l->pending = pending;
+	l->waiting = Q_COUNT;
 	if (timeline_covers(tl, now, settings->horizon)) {
-		l->pending--;
+		l->waiting--;
 	} else {
 		l->tl_span = settings->horizon + DB_TIMELINE_SLACK_MS;
 		if (l->tl_span > timeline_max)
-			l->tl_span = settings->horizon > timeline_max ? settings->horizon
-								      : timeline_max;
+			l->tl_span = settings->horizon > timeline_max ? settings->horizon :
+									timeline_max;
 	}
 	snprintf(now_s, sizeof(now_s), "%" PRId64, now);
 	snprintf(span_s, sizeof(span_s), "%" PRId64, l->tl_span);
 	for (int q = 0; q < Q_COUNT; q++) {
 		struct qarg *qa;
 		int np = q == Q_TIMELINE ? 2 : q == Q_TEAMS ? 1 : 0;
+		const char *text = sql[q], *const *values = np ? params : NULL, *since;
 
 		if (q == Q_TIMELINE && !l->tl_span)
 			continue;
+		if (q == Q_PENDING) {
+			text = db_pending_read_sql(pending, &since, &l->pending_full);
+			np = since ? 1 : 0;
+			values = since ? &since : NULL;
+		}
 		qa = cbq_xcalloc(1, sizeof(*qa));
-
 		qa->l = l;
 		qa->which = (enum q)q;
-		db_query_background(db, sql[q], np, np ? params : NULL, NULL, on_rows, qa);
+		db_query_background(db, text, np, values, NULL, on_rows, qa);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include "sched/sched.h"
 
 struct db;
+struct db_pending;
 struct load;
 
 struct db_snapshot {
@@ -26,9 +27,13 @@ struct db_snapshot {
 	/* in.accounts[i]'s launcher role, for warming its credentials */
 	const struct db_snapshot_role {
 		const char *role_arn, *external_id; /* external_id "" for none */
-	} *account_roles;
+	} * account_roles;
+	/* the queued jobs were read whole, not as the changes since the last read */
+	bool read_all;
 	struct cbq_arena arena;
-	struct load *rows; /* the results as read: in's strings point into them */
+	/* the results as read: in's strings point into them, and into the
+	 * db_pending it was loaded with */
+	struct load *rows;
 };
 
 /* Called once, from the loop: snap is the caller's to assemble (on any
@@ -55,10 +60,12 @@ void db_timeline_forget(struct db_timeline *tl);
 
 /* Reads the snapshot at now; settings seed in.settings (the policy row's
  * ageing, fair-share weight and half-life override theirs) and give the
- * timeline's horizon; tl (kept by the caller across snapshots, one load at
- * a time) holds the timeline. */
+ * timeline's horizon; tl and pending (kept by the caller across snapshots,
+ * one load at a time, each snapshot freed before the next is assembled)
+ * hold the timeline and the queued jobs (db/pending.h). */
 void db_snapshot_load(struct db *db, cbq_ms now, const struct sched_settings *settings,
-		      struct db_timeline *tl, db_snapshot_fn *done, void *arg);
+		      struct db_timeline *tl, struct db_pending *pending, db_snapshot_fn *done,
+		      void *arg);
 
 /* Turns the rows into snap->in (interning every name): tens of
  * milliseconds at 100,000 queued jobs, so any thread may do it, while the

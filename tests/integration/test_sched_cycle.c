@@ -46,12 +46,13 @@ static char *wait_reason(const char *db, long id, const char *prefix)
 	return NULL;
 }
 
-static long submit(const struct h_cbqd *d, const char *account, const char *kind,
-		   const char *type, const char *count, const char *duration)
+static long submit(const struct h_cbqd *d, const char *account, const char *kind, const char *type,
+		   const char *count, const char *duration)
 {
 	char *out = NULL;
-	int rc = h_cbq(d, account, &out, "submit", "--kind", kind, "--instance-type", type, "--count",
-		       count, "--duration", duration, "--image-id", "ami-0123456789abcdef0", NULL);
+	int rc = h_cbq(d, account, &out, "submit", "--kind", kind, "--instance-type", type,
+		       "--count", count, "--duration", duration, "--image-id",
+		       "ami-0123456789abcdef0", NULL);
 
 	cr_assert_eq(rc, 0, "submit failed: %s", out);
 	long id = strtol(out, NULL, 10);
@@ -74,16 +75,22 @@ static void add_block(const char *db, const char *id, const char *type, int coun
 	h_sql(db, sql);
 }
 
+/* cbqd over the seeded teams and one 4-instance p5 block for 8 hours,
+ * with positions by submission order: no time-of-day boost (the seeded
+ * windows would put an inference job ahead from 20:00 UTC). */
+static struct h_cbqd *start_with_one_block(const char *db)
+{
+	h_seed_teams(db);
+	h_sql(db, "DELETE FROM policy_windows");
+	add_block(db, "cr-0a00000000000001", "p5.48xlarge", 4, 8);
+	return h_cbqd_start(db, NULL);
+}
+
 Test(sched_cycle, queued_jobs_get_reasons_with_numbers)
 {
 	const char *db = h_db_create();
 
-	h_seed_teams(db);
-	/* positions below are by submission order: no time-of-day boost (the
-	 * seeded windows would put the inference job ahead from 20:00 UTC) */
-	h_sql(db, "DELETE FROM policy_windows");
-	add_block(db, "cr-0a00000000000001", "p5.48xlarge", 4, 8);
-	struct h_cbqd *d = h_cbqd_start(db, NULL);
+	struct h_cbqd *d = start_with_one_block(db);
 
 	long fits = submit(d, "111111111111", "training", "p5.48xlarge", "4", "2h");
 	long behind = submit(d, "222222222222", "training", "p5.48xlarge", "2", "1h");
@@ -93,7 +100,8 @@ Test(sched_cycle, queued_jobs_get_reasons_with_numbers)
 
 	free(wait_reason(db, fits, "NoLauncher (would launch 4 on cr-0a00000000000001"));
 	/* the block is free now, but all of it goes to the job ahead */
-	char *r = wait_reason(db, behind, "BehindHigherPriority (position 2; room on cr-0a00000000000001");
+	char *r = wait_reason(db, behind,
+			      "BehindHigherPriority (position 2; room on cr-0a00000000000001");
 	free(r);
 	char sql[128];
 	snprintf(sql, sizeof(sql),
@@ -191,21 +199,32 @@ Test(sched_cycle, an_extended_block_moves_the_eta)
 	free(wait_reason(db, id, "NoLauncher (would launch 1 on cr-0a00000000000004"));
 }
 
-/* The last sched_cycle line of d's log has written=N: returns N, -1 without one. */
-static long last_written(const struct h_cbqd *d)
+/* The value of field (" written=") in the last sched_cycle line of d's
+ * log, -1 without one; with count, how many lines carry field at all. */
+static long last_cycle(const struct h_cbqd *d, const char *field, long *count)
 {
 	FILE *f = fopen(d->log_path, "r");
 	char line[2048];
 	long n = -1;
 
 	cr_assert(f, "cannot read %s", d->log_path);
+	if (count)
+		*count = 0;
 	while (fgets(line, sizeof(line), f)) {
 		const char *p = strstr(line, "event=sched_cycle ");
-		if (p && (p = strstr(p, " written=")))
-			n = strtol(p + 9, NULL, 10);
+		if (p && (p = strstr(p, field))) {
+			n = strtol(p + strlen(field), NULL, 10);
+			if (count)
+				++*count;
+		}
 	}
 	fclose(f);
 	return n;
+}
+
+static long last_written(const struct h_cbqd *d)
+{
+	return last_cycle(d, " written=", NULL);
 }
 
 /* Cycles write only the verdicts that changed: an idle queue's cycle
@@ -262,10 +281,7 @@ Test(sched_cycle, queue_positions_follow_verdicts_and_leave_with_the_job)
 	const char *db = h_db_create();
 	char sql[256];
 
-	h_seed_teams(db);
-	h_sql(db, "DELETE FROM policy_windows"); /* submission order, as above */
-	add_block(db, "cr-0a00000000000001", "p5.48xlarge", 4, 8);
-	struct h_cbqd *d = h_cbqd_start(db, NULL);
+	struct h_cbqd *d = start_with_one_block(db);
 	long no_block = submit(d, "111111111111", "inference", "g6.12xlarge", "1", "1h");
 	long too_long = submit(d, "222222222222", "training", "p5.48xlarge", "1", "12h");
 	long fits = submit(d, "111111111111", "training", "p5.48xlarge", "4", "2h");
@@ -290,7 +306,8 @@ Test(sched_cycle, queue_positions_follow_verdicts_and_leave_with_the_job)
 	snprintf(idbuf, sizeof(idbuf), "%ld", no_block);
 	cr_assert_eq(h_cbq(d, "111111111111", &out, "cancel", idbuf, NULL), 0, "%s", out);
 	free(out);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_verdicts WHERE job_id = %ld", no_block);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM job_verdicts WHERE job_id = %ld",
+		 no_block);
 	char *n = h_sql_value(db, sql);
 	cr_assert_str_eq(n, "0", "the cancelled job kept its verdict");
 	free(n);
@@ -299,4 +316,43 @@ Test(sched_cycle, queue_positions_follow_verdicts_and_leave_with_the_job)
 			    " WHERE j.state <> 'queued'");
 	cr_assert_str_eq(n, "0", "verdicts of jobs that are not queued");
 	free(n);
+}
+
+/* Cycles after the first read only the jobs that changed since the last
+ * (0015): a change made in psql still reaches the plan, and a job DELETEd
+ * in psql, which leaves nothing to read, makes the leader read every
+ * queued job again instead of planning the one that is gone. */
+Test(sched_cycle, cycles_read_changes_and_notice_a_deleted_job)
+{
+	const char *db = h_db_create();
+	char sql[256];
+	long full_reads, full_reads_after;
+
+	struct h_cbqd *d = start_with_one_block(db);
+	long whole = submit(d, "111111111111", "training", "p5.48xlarge", "4", "2h");
+	long half = submit(d, "222222222222", "training", "p5.48xlarge", "2", "1h");
+
+	free(wait_reason(db, whole, "NoLauncher (would launch 4 on cr-0a00000000000001"));
+	free(wait_reason(db, half, "BehindHigherPriority"));
+	/* a cycle that read changes only (one comes at least every 5 s) */
+	for (int waited = 0; last_cycle(d, " read=changes", NULL) < 0; waited += 200) {
+		cr_assert_lt(waited, 3 * WAIT_MS, "no cycle read changes only");
+		sleep_ms(200);
+	}
+	last_cycle(d, " read=all", &full_reads);
+
+	/* the platform team raises the second job by hand: it goes first */
+	snprintf(sql, sizeof(sql), "UPDATE jobs SET priority = 1000 WHERE id = %ld", half);
+	h_sql(db, sql);
+	free(wait_reason(db, half, "NoLauncher (would launch 2 on cr-0a00000000000001"));
+	free(wait_reason(db, whole, "BehindHigherPriority"));
+	last_cycle(d, " read=all", &full_reads_after);
+	cr_assert_eq(full_reads_after, full_reads, "the change came through a read of everything");
+
+	/* and deletes it by hand: the first job has the block to itself again */
+	snprintf(sql, sizeof(sql), "DELETE FROM jobs WHERE id = %ld", half);
+	h_sql(db, sql);
+	free(wait_reason(db, whole, "NoLauncher (would launch 4 on cr-0a00000000000001"));
+	last_cycle(d, " read=all", &full_reads_after);
+	cr_assert_gt(full_reads_after, full_reads, "no read of everything after the DELETE");
 }
