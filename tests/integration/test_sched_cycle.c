@@ -356,3 +356,30 @@ Test(sched_cycle, cycles_read_changes_and_notice_a_deleted_job)
 	last_cycle(d, " read=all", &full_reads_after);
 	cr_assert_gt(full_reads_after, full_reads, "no read of everything after the DELETE");
 }
+
+/* More new verdicts than one statement takes (DB_VERDICTS_CHUNK): the
+ * cycle writes them chunk after chunk and counts every one. The jobs are
+ * INSERTed in psql, so the periodic cycle (within 5 s) plans them. */
+Test(sched_cycle, a_cycle_writes_more_verdicts_than_one_statement_takes)
+{
+	const char *db = h_db_create();
+
+	h_seed_teams(db);
+	struct h_cbqd *d = h_cbqd_start(db, NULL);
+	h_sql(db, "INSERT INTO jobs (team, account_id, name, kind, instance_type, instance_count,"
+		  " duration_s, image_id, submitted_at, updated_at, submitted_by)"
+		  " SELECT 'alpha', '111111111111', 'sweep-' || g, 'training', 'p5.48xlarge', 1,"
+		  " 3600, 'ami-0123456789abcdef0', now(), now(), 'psql'"
+		  " FROM generate_series(1, 4500) g");
+	for (int waited = 0; last_written(d) != 4500; waited += 200) {
+		cr_assert_lt(waited, 3 * WAIT_MS,
+			     "no cycle wrote the 4,500 verdicts (last wrote %ld)", last_written(d));
+		sleep_ms(200);
+	}
+	cr_assert_eq(last_cycle(d, " changed=", NULL), 4500, "the count of one chunk only");
+	char *n = h_sql_value(db, "SELECT count(*) FROM job_verdicts v JOIN jobs j"
+				  " ON j.id = v.job_id AND j.state = 'queued'"
+				  " WHERE v.reason LIKE 'NoEligibleBlock%'");
+	cr_assert_str_eq(n, "4500");
+	free(n);
+}
