@@ -90,16 +90,22 @@ static void verdicts_stored(void *arg, long changed, const struct db_error *err)
 }
 
 /* Job i's verdict goes into this cycle's memo, and to Postgres unless the
- * last cycle wrote the same for the job as it stands. */
+ * last cycle wrote the same reason for the job as it stands, with an ETA
+ * within ENGINE_VERDICT_ETA_SLACK_MS: the memo then keeps the ETA written. */
 static void note_verdict(struct cycle *c, size_t i, const char *reason)
 {
 	const struct sched_verdict *vd = &c->plan.verdicts[i];
 	int64_t id = c->snap->in.pending[i].id, version = c->snap->pending_version[i];
-	uint64_t hash = verdict_memo_hash(reason, vd->eta);
+	uint64_t hash = verdict_memo_hash(reason);
+	cbq_ms written;
 
-	verdict_memo_put(c->memo, id, version, hash);
-	if (!verdict_memo_same(c->last, id, version, hash))
-		db_verdicts_add(c->v, id, reason, vd->eta);
+	if (verdict_memo_same(c->last, id, version, hash, vd->eta, ENGINE_VERDICT_ETA_SLACK_MS,
+			      &written)) {
+		verdict_memo_put(c->memo, id, version, hash, written);
+		return;
+	}
+	verdict_memo_put(c->memo, id, version, hash, vd->eta);
+	db_verdicts_add(c->v, id, reason, vd->eta);
 }
 
 /* Off the loop: touches only the cycle (its snapshot, plan and arena) and

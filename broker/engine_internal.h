@@ -109,6 +109,9 @@ struct engine {
 
 /* engine_cycle.c */
 enum { ENGINE_VERDICT_REWRITE_MS = 5 * 60 * 1000 }; /* real ms */
+/* A verdict whose reason stands is not rewritten for an ETA that moved by
+ * this much or less (clock ms): ETAs are shown to the minute. */
+enum { ENGINE_VERDICT_ETA_SLACK_MS = 60 * 1000 };
 void engine_cycle_start(struct engine *e);
 void engine_cycle_free(struct engine *e);
 

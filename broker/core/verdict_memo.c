@@ -13,7 +13,8 @@
 struct entry {
 	int64_t job; /* 0 = empty (job ids start at 1) */
 	int64_t version;
-	uint64_t hash;
+	uint64_t hash; /* the reason's */
+	int64_t eta;
 };
 
 struct verdict_memo {
@@ -74,7 +75,8 @@ size_t verdict_memo_count(const struct verdict_memo *m)
 	return m->n;
 }
 
-void verdict_memo_put(struct verdict_memo *m, int64_t job, int64_t version, uint64_t hash)
+void verdict_memo_put(struct verdict_memo *m, int64_t job, int64_t version, uint64_t hash,
+		      int64_t eta)
 {
 	struct entry *e;
 
@@ -85,20 +87,26 @@ void verdict_memo_put(struct verdict_memo *m, int64_t job, int64_t version, uint
 	e = find(m, job);
 	if (!e->job)
 		m->n++;
-	*e = (struct entry){ .job = job, .version = version, .hash = hash };
+	*e = (struct entry){ .job = job, .version = version, .hash = hash, .eta = eta };
 }
 
-bool verdict_memo_same(const struct verdict_memo *m, int64_t job, int64_t version, uint64_t hash)
+bool verdict_memo_same(const struct verdict_memo *m, int64_t job, int64_t version, uint64_t hash,
+		       int64_t eta, int64_t slack, int64_t *written)
 {
 	const struct entry *e;
 
 	if (!m || job == 0)
 		return false;
 	e = find(m, job);
-	return e->job == job && e->version == version && e->hash == hash;
+	if (e->job != job || e->version != version || e->hash != hash)
+		return false;
+	*written = e->eta;
+	if (eta == INT64_MIN || e->eta == INT64_MIN)
+		return eta == e->eta;
+	return eta >= e->eta - slack && eta <= e->eta + slack;
 }
 
-uint64_t verdict_memo_hash(const char *reason, int64_t eta)
+uint64_t verdict_memo_hash(const char *reason)
 {
-	return cbq_fnv1a(cbq_fnv1a_str(CBQ_FNV1A_START, reason), &eta, sizeof(eta));
+	return cbq_fnv1a_str(CBQ_FNV1A_START, reason);
 }
