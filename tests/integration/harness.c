@@ -954,7 +954,8 @@ void h_cbqd_restart(struct h_cbqd *d)
 /* cbq --server URL --ca ca.pem [--cert client-A.pem --key client-A.key]
  * --account A, then the caller's NULL-ended varargs. *out gets stdout followed
  * by stderr, so a failure shows its message. */
-static int run_cbq(const struct h_cbqd *d, const char *account, bool mtls, char **out, va_list ap)
+static int run_cbq(const struct h_cbqd *d, const char *account, bool mtls, char **out,
+		   const char *verb, va_list ap)
 {
 	const char *argv[MAX_ARGS + 1];
 	char ca[512], cert[512], key[512], name[64];
@@ -984,6 +985,8 @@ static int run_cbq(const struct h_cbqd *d, const char *account, bool mtls, char 
 		argv[n++] = "--account";
 		argv[n++] = account;
 	}
+	if (verb)
+		argv[n++] = verb;
 	while ((a = va_arg(ap, const char *)) != NULL) {
 		if (n == MAX_ARGS)
 			fail("more than %d cbq arguments", MAX_ARGS);
@@ -1008,7 +1011,7 @@ int h_cbq(const struct h_cbqd *d, const char *account, char **out, ...)
 	int rc;
 
 	va_start(ap, out);
-	rc = run_cbq(d, account, false, out, ap);
+	rc = run_cbq(d, account, false, out, NULL, ap);
 	va_end(ap);
 	return rc;
 }
@@ -1019,9 +1022,28 @@ int h_cbq_mtls(const struct h_cbqd *d, const char *account, char **out, ...)
 	int rc;
 
 	va_start(ap, out);
-	rc = run_cbq(d, account, true, out, ap);
+	rc = run_cbq(d, account, true, out, NULL, ap);
 	va_end(ap);
 	return rc;
+}
+
+long h_submit(const struct h_cbqd *d, const char *account, ...)
+{
+	va_list ap;
+	char *out = NULL, *end;
+	int rc;
+	long id;
+
+	va_start(ap, account);
+	rc = run_cbq(d, account, false, &out, "submit", ap);
+	va_end(ap);
+	if (rc != 0)
+		fail("cbq submit as %s exited %d: %s", account, rc, out);
+	id = strtol(out, &end, 10);
+	if (id <= 0 || end == out)
+		fail("cbq submit as %s printed no job id: %s", account, out);
+	free(out);
+	return id;
 }
 
 /* ---- other servers --------------------------------------------------------------- */
@@ -1101,10 +1123,12 @@ static void keep_written_db(const struct test_db *db)
 		goto out;
 	}
 	PQsetNoticeProcessor(c, quiet, NULL);
-	tables = PQexec(c, "SELECT format('SELECT %L || '' '' || %s FROM %I t', relname,"
-			   " CASE relname WHEN 'jobs' THEN '(to_jsonb(t) - ''user_data'')::text'"
-			   " ELSE 't::text' END, relname)"
-			   " FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace");
+	tables =
+		PQexec(c,
+		       "SELECT format('SELECT %L || '' '' || %s FROM %I t', relname,"
+		       " CASE relname WHEN 'jobs' THEN '(to_jsonb(t) - ''user_data'')::text'"
+		       " ELSE 't::text' END, relname)"
+		       " FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace");
 	for (int t = 0; PQresultStatus(tables) == PGRES_TUPLES_OK && t < PQntuples(tables); t++) {
 		PGresult *rows = PQexec(c, PQgetvalue(tables, t, 0));
 		for (int r = 0; PQresultStatus(rows) == PGRES_TUPLES_OK && r < PQntuples(rows); r++)
@@ -1131,10 +1155,12 @@ static void keep_written_logs(void)
 		return;
 	while ((e = readdir(d))) {
 		struct stat st;
-		if ((size_t)snprintf(from, sizeof(from), "%s/%s", h.dir, e->d_name) >= sizeof(from) ||
+		if ((size_t)snprintf(from, sizeof(from), "%s/%s", h.dir, e->d_name) >=
+			    sizeof(from) ||
 		    lstat(from, &st) == -1 || !S_ISREG(st.st_mode))
 			continue;
-		if ((size_t)snprintf(to, sizeof(to), "%s/%s-%s", dir, base, e->d_name) >= sizeof(to) ||
+		if ((size_t)snprintf(to, sizeof(to), "%s/%s-%s", dir, base, e->d_name) >=
+			    sizeof(to) ||
 		    rename(from, to) == -1)
 			fprintf(stderr, "harness: cannot keep %s: %s\n", from, strerror(errno));
 	}

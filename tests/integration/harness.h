@@ -36,8 +36,8 @@ char *h_sql_value(const char *conninfo, const char *sql);
 struct h_cbqd {
 	pid_t pid;
 	int port;
-	char url[64];        /* https://127.0.0.1:PORT */
-	char log_path[256];  /* cbqd's stderr */
+	char url[64];	    /* https://127.0.0.1:PORT */
+	char log_path[256]; /* cbqd's stderr */
 	char conninfo[256];
 };
 
@@ -49,8 +49,7 @@ struct h_cbqd *h_cbqd_start(const char *conninfo, const char *const *extra_args)
 /* Like h_cbqd_start but does not wait for readiness and returns the exit
  * status if cbqd exits within wait_ms (-1 if still running; then it is
  * killed). For tests of refused start-ups. Log text goes to *log (malloc'd). */
-int h_cbqd_expect_exit(const char *conninfo, const char *const *args,
-		       int wait_ms, char **log);
+int h_cbqd_expect_exit(const char *conninfo, const char *const *args, int wait_ms, char **log);
 /* Sends sig and waits for the process to end; returns its wait status. */
 int h_cbqd_stop(struct h_cbqd *d, int sig);
 /* Starts it again on the same port and database and waits for readiness. */
@@ -75,10 +74,13 @@ int h_cbq(const struct h_cbqd *d, const char *account, char **out, ...);
 /* *out gets stdout followed by stderr, so a failure shows its message; a
  * NULL account sends no --account. Same with mTLS using client-<account>.pem/.key: */
 int h_cbq_mtls(const struct h_cbqd *d, const char *account, char **out, ...);
+/* `cbq submit ARGS...` (NULL-ended) as h_cbq runs it: the new job's id;
+ * fails the test when cbq fails or prints none. */
+long h_submit(const struct h_cbqd *d, const char *account, ...);
 
 struct h_http_reply {
 	long status;
-	unsigned char *body;   /* malloc'd */
+	unsigned char *body; /* malloc'd */
 	size_t len;
 	char content_type[128];
 };
@@ -86,9 +88,9 @@ struct h_http_reply {
 /* One HTTPS request to d (verifying ca.pem). headers is a NULL-ended list of
  * "Name: value" lines (may be NULL); body may be NULL. With account != NULL
  * sends X-Cbq-Account: account. Returns the reply; status 0 when no reply. */
-struct h_http_reply h_http(const struct h_cbqd *d, const char *method,
-			   const char *path, const char *const *headers,
-			   const char *account, const void *body, size_t len);
+struct h_http_reply h_http(const struct h_cbqd *d, const char *method, const char *path,
+			   const char *const *headers, const char *account, const void *body,
+			   size_t len);
 void h_http_reply_free(struct h_http_reply *r);
 
 /* Path of a file in CBQ_TEST_CERTS (static buffer, valid until next call). */
@@ -117,8 +119,8 @@ void h_seed_teams(const char *conninfo);
  * (NULL-ended, may be NULL), until h_proc_stop() or h_cleanup(). */
 struct h_proc {
 	pid_t pid;
-	int port;	    /* what the caller chose (h_free_port), for its own use */
-	char url[64];	    /* http://127.0.0.1:PORT */
+	int port;     /* what the caller chose (h_free_port), for its own use */
+	char url[64]; /* http://127.0.0.1:PORT */
 	char log_path[256];
 };
 struct h_proc *h_proc_start(const char *const *argv, const char *const *env, int port);

@@ -82,16 +82,10 @@ static struct h_cbqd *broker(const char **db_out)
 static long submit_for(const struct h_cbqd *d, const char *account, const char *count,
 		       const char *duration)
 {
-	char *out = NULL;
-	int rc = h_cbq(d, account, &out, "submit", "--kind", "training", "--instance-type",
-		       "p5.48xlarge", "--count", count, "--duration", duration, "--image-id",
-		       "ami-0123456789abcdef0", "--tag", "project=fleet", "--user-data",
-		       H_USER_DATA_SECRET, NULL);
-
-	cr_assert_eq(rc, 0, "submit failed: %s", out);
-	long id = strtol(out, NULL, 10);
-	free(out);
-	return id;
+	return h_submit(d, account, "--kind", "training", "--instance-type", "p5.48xlarge",
+			"--count", count, "--duration", duration, "--image-id",
+			"ami-0123456789abcdef0", "--tag", "project=fleet", "--user-data",
+			H_USER_DATA_SECRET, NULL);
 }
 
 static long submit(const struct h_cbqd *d, const char *account, const char *count)
@@ -189,7 +183,8 @@ Test(fleet, a_lost_capacity_race_requeues_the_job_saying_so)
 		 id);
 	h_sql_wait(db, sql, "t", WAIT_MS);
 	/* it waits, saying why, instead of losing the same race every cycle */
-	snprintf(sql, sizeof(sql), "SELECT reason LIKE 'WaitingForCapacity%%' FROM v_job_history"
+	snprintf(sql, sizeof(sql),
+		 "SELECT reason LIKE 'WaitingForCapacity%%' FROM v_job_history"
 		 " WHERE job_id = %ld",
 		 id);
 	h_sql_wait(db, sql, "t", WAIT_MS);

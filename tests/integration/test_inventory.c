@@ -146,15 +146,9 @@ Test(inventory, blocks_consumers_and_usage_come_from_ec2)
 
 static long submit(const struct h_cbqd *d, const char *count, const char *duration)
 {
-	char *out = NULL;
-
-	cr_assert_eq(h_cbq(d, "111111111111", &out, "submit", "--kind", "training",
-			   "--instance-type", "p5.48xlarge", "--count", count, "--duration",
-			   duration, "--image-id", "ami-0123456789abcdef0", NULL),
-		     0, "%s", out);
-	long id = strtol(out, NULL, 10);
-	free(out);
-	return id;
+	return h_submit(d, "111111111111", "--kind", "training", "--instance-type", "p5.48xlarge",
+			"--count", count, "--duration", duration, "--image-id",
+			"ami-0123456789abcdef0", NULL);
 }
 
 Test(inventory, an_extension_moves_the_blocks_end_keeps_jobs_running_and_fits_longer_ones)

@@ -41,8 +41,8 @@ static void wait_event(const struct h_cbqd *d, const char *event, int seen)
 	for (int waited = 0; count_in_log(d, event) <= seen; waited += 50) {
 		if (waited >= TAKEOVER_MS) {
 			char *tail = h_file_tail(d->log_path, 4096);
-			cr_assert_fail("no %s from cbqd on %s within %d ms; log:\n%s", event, d->url,
-				       TAKEOVER_MS, tail);
+			cr_assert_fail("no %s from cbqd on %s within %d ms; log:\n%s", event,
+				       d->url, TAKEOVER_MS, tail);
 		}
 		struct timespec ts = { 0, 50 * 1000000L };
 		nanosleep(&ts, NULL);
@@ -97,15 +97,9 @@ Test(leader, losing_the_session_loses_leadership)
 
 static long submit(const struct h_cbqd *d)
 {
-	char *out = NULL;
-	int rc = h_cbq(d, "111111111111", &out, "submit", "--kind", "training", "--instance-type",
-		       "p5.48xlarge", "--count", "1", "--duration", "1h", "--image-id",
-		       "ami-0123456789abcdef0", NULL);
-
-	cr_assert_eq(rc, 0, "submit failed: %s", out);
-	long id = strtol(out, NULL, 10);
-	free(out);
-	return id;
+	return h_submit(d, "111111111111", "--kind", "training", "--instance-type", "p5.48xlarge",
+			"--count", "1", "--duration", "1h", "--image-id", "ami-0123456789abcdef0",
+			NULL);
 }
 
 /* A submit wakes the leader: a standby's through NOTIFY cbq_jobs, the

@@ -193,15 +193,9 @@ static void in_window(const struct h_cbqd *d, const char *name, const char *acco
 static long submit(const struct h_cbqd *d, const char *account, const char *name, const char *count,
 		   const char *duration)
 {
-	char *out = NULL;
-	int rc = h_cbq(d, account, &out, "submit", "--name", name, "--kind", "inference",
-		       "--instance-type", "p4d.24xlarge", "--count", count, "--duration", duration,
-		       "--image-id", AMI, NULL);
-
-	cr_assert_eq(rc, 0, "submit failed: %s", out);
-	long id = strtol(out, NULL, 10);
-	free(out);
-	return id;
+	return h_submit(d, account, "--name", name, "--kind", "inference", "--instance-type",
+			"p4d.24xlarge", "--count", count, "--duration", duration, "--image-id", AMI,
+			NULL);
 }
 
 static long job_id(const char *db, const char *name)

@@ -53,15 +53,8 @@ static struct h_cbqd *start(const char *scenario, const char *epoch, const char 
 
 static long submit(const struct h_cbqd *d, const char *account, const char *kind)
 {
-	char *out = NULL;
-	int rc = h_cbq(d, account, &out, "submit", "--kind", kind, "--instance-type", "p5.48xlarge",
-		       "--count", "2", "--duration", "1h", "--image-id", "ami-0123456789abcdef0",
-		       NULL);
-
-	cr_assert_eq(rc, 0, "submit failed: %s", out);
-	long id = strtol(out, NULL, 10);
-	free(out);
-	return id;
+	return h_submit(d, account, "--kind", kind, "--instance-type", "p5.48xlarge", "--count", "2",
+			"--duration", "1h", "--image-id", "ami-0123456789abcdef0", NULL);
 }
 
 /* The job whose instances AWS saw first, checking each instance is in its

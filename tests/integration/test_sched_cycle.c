@@ -49,15 +49,8 @@ static char *wait_reason(const char *db, long id, const char *prefix)
 static long submit(const struct h_cbqd *d, const char *account, const char *kind, const char *type,
 		   const char *count, const char *duration)
 {
-	char *out = NULL;
-	int rc = h_cbq(d, account, &out, "submit", "--kind", kind, "--instance-type", type,
-		       "--count", count, "--duration", duration, "--image-id",
-		       "ami-0123456789abcdef0", NULL);
-
-	cr_assert_eq(rc, 0, "submit failed: %s", out);
-	long id = strtol(out, NULL, 10);
-	free(out);
-	return id;
+	return h_submit(d, account, "--kind", kind, "--instance-type", type, "--count", count,
+			"--duration", duration, "--image-id", "ami-0123456789abcdef0", NULL);
 }
 
 /* A block that started an hour ago and ends in `hours`, shared with both teams. */
