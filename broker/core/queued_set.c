@@ -127,9 +127,13 @@ void queued_set_free(struct queued_set *s)
 
 void queued_set_clear(struct queued_set *s)
 {
-	s->n = 0;
-	if (s->slots)
-		memset(s->slots, 0, s->n_slots * sizeof(*s->slots));
+	/* the arrays go too, so that a queue that has shrunk since a burst
+	 * holds memory for what it is now, not for its largest */
+	free(s->jobs);
+	free(s->slots);
+	s->jobs = NULL;
+	s->slots = NULL;
+	s->n = s->cap = s->n_slots = 0;
 	strings_clear(&s->strings);
 }
 

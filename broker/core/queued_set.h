@@ -26,7 +26,7 @@ struct queued_job {
 struct queued_set;
 struct queued_set *queued_set_new(void);
 void queued_set_free(struct queued_set *s);
-/* Empties s; its strings go too. */
+/* Empties s and gives back its memory; its strings go too. */
 void queued_set_clear(struct queued_set *s);
 
 /* Adds job, or replaces the job with its id. */

@@ -45,6 +45,11 @@ Test(queued_set, put_replaces_and_drop_removes)
 	queued_set_all(s, &n);
 	cr_assert_eq(n, 0);
 	cr_assert_null(queued_set_get(s, 2));
+	queued_set_drop(s, 2);
+	queued_set_put(s, &b); /* and it fills again */
+	queued_set_all(s, &n);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(queued_set_get(s, 2)->count, 4);
 	queued_set_free(s);
 }
 
