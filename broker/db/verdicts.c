@@ -7,16 +7,11 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "db/pgarray.h"
 
-/* A growing text buffer for one array literal. */
-struct text {
-	char *p;
-	size_t len, cap;
-};
-
-/* One statement's worth: three array literals. */
+/* One statement's worth: three array literals (an ETA of "" is none). */
 struct chunk {
-	struct text ids, reasons, etas;
+	struct db_arr ids, reasons, etas;
 	size_t n;
 };
 
@@ -36,35 +31,10 @@ struct store {
 	void *arg;
 };
 
-static void put(struct text *t, const char *s, size_t n)
-{
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = t->cap ? t->cap : 1024;
-		while (cap < t->len + n + 1)
-			cap *= 2;
-		t->p = cbq_xrealloc(t->p, cap, 1);
-		t->cap = cap;
-	}
-	memcpy(t->p + t->len, s, n);
-	t->len += n;
-	t->p[t->len] = '\0';
-}
-
-static void puts_(struct text *t, const char *s)
-{
-	put(t, s, strlen(s));
-}
-
 static void chunk_open(struct db_verdicts *v)
 {
-	struct chunk *c;
-
 	v->chunks = cbq_xrealloc(v->chunks, v->n_chunks + 1, sizeof(*v->chunks));
-	c = &v->chunks[v->n_chunks++];
-	memset(c, 0, sizeof(*c));
-	puts_(&c->ids, "{");
-	puts_(&c->reasons, "{");
-	puts_(&c->etas, "{");
+	memset(&v->chunks[v->n_chunks++], 0, sizeof(*v->chunks));
 }
 
 struct db_verdicts *db_verdicts_new(size_t expect)
@@ -85,27 +55,14 @@ void db_verdicts_add(struct db_verdicts *v, int64_t job_id, const char *reason, 
 		chunk_open(v);
 		c = &v->chunks[v->n_chunks - 1];
 	}
-	if (c->n) {
-		puts_(&c->ids, ",");
-		puts_(&c->reasons, ",");
-		puts_(&c->etas, ",");
-	}
 	snprintf(num, sizeof(num), "%" PRId64, job_id);
-	puts_(&c->ids, num);
-	/* an element of a text[] literal: quoted, with " and \ escaped */
-	puts_(&c->reasons, "\"");
-	for (const char *s = reason; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			put(&c->reasons, "\\", 1);
-		put(&c->reasons, s, 1);
-	}
-	puts_(&c->reasons, "\"");
+	db_arr_add_str(&c->ids, num);
+	db_arr_add_str(&c->reasons, reason);
 	if (eta == INT64_MIN)
-		puts_(&c->etas, "NULL");
-	else {
+		num[0] = '\0';
+	else
 		snprintf(num, sizeof(num), "%" PRId64, eta);
-		puts_(&c->etas, num);
-	}
+	db_arr_add_str(&c->etas, num);
 	c->n++;
 	v->n++;
 }
@@ -140,10 +97,10 @@ void db_verdicts_free(struct db_verdicts *v)
  * unique key fails this write, and the next cycle writes every verdict
  * again). */
 static const char store_sql[] =
-	"WITH r AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[])"
+	"WITH r AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])"
 	" AS r(id, reason, eta_ms)),"
-	" q AS (SELECT r.id, r.reason, CASE WHEN r.eta_ms IS NULL THEN 'infinity'"
-	" ELSE to_timestamp(r.eta_ms / 1000.0) END AS eta"
+	" q AS (SELECT r.id, r.reason, CASE WHEN r.eta_ms = '' THEN 'infinity'"
+	" ELSE to_timestamp(r.eta_ms::bigint / 1000.0) END AS eta"
 	" FROM r JOIN jobs j ON j.id = r.id WHERE j.state = 'queued'"
 	" ORDER BY r.id FOR SHARE OF j),"
 	" updated AS (UPDATE job_verdicts v SET reason = q.reason, eta = q.eta FROM q"
@@ -178,9 +135,9 @@ static void store_next(struct store *s)
 	struct chunk *c = &s->v->chunks[s->next++];
 	const char *params[3];
 
-	puts_(&c->ids, "}");
-	puts_(&c->reasons, "}");
-	puts_(&c->etas, "}");
+	db_arr_end(&c->ids);
+	db_arr_end(&c->reasons);
+	db_arr_end(&c->etas);
 	params[0] = c->ids.p;
 	params[1] = c->reasons.p;
 	params[2] = c->etas.p;
