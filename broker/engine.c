@@ -114,9 +114,9 @@ void engine_set_leader(struct engine *e, bool leader)
 	if (leader) {
 		e->next_inventory = 0; /* sync right after gaining leadership */
 		/* notifications may have been missed, and verdicts written by
-		 * another leader, while this one was not leading */
+		 * another leader, while this one was not leading: the next cycle
+		 * rewrites every verdict and reads every queued job again */
 		db_timeline_forget(e->timeline);
-		db_pending_forget(e->pending);
 		e->verdicts_rewrite_at = 0;
 	}
 }
